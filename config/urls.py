@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from missions import views as mission_views
+
+admin.site.site_header = _("Observa")
+admin.site.site_title = _("Observa")
+admin.site.index_title = _("Missions, observers and polling stations")
+
+urlpatterns = [
+    path("", mission_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

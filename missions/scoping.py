@@ -1,0 +1,57 @@
+"""Admin classes that show staff users only the missions they coordinate.
+
+Superusers see everything. Each scoped admin names the lookup from its model to the
+mission (`mission_lookup`); the queryset filters on a subquery, so scoping adds no query.
+Foreign-key choices and autocomplete results are scoped by the same rule, so a coordinator
+can neither see nor post another mission's objects.
+"""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from missions.selectors import missions_coordinated_by
+
+
+def scope_to_missions(queryset: QuerySet, request: HttpRequest, mission_lookup: str) -> QuerySet:
+    if request.user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{mission_lookup}__in": missions_coordinated_by(request.user)})
+
+
+class _ScopedChoicesMixin:
+    """Limit foreign-key and many-to-many choices to what the user's own admin shows."""
+
+    def _scoped_related_queryset(self, db_field, request):
+        related_admin = self.admin_site._registry.get(db_field.remote_field.model)
+        if isinstance(related_admin, MissionScopedAdmin):
+            return related_admin.get_queryset(request)
+        return None
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            queryset = self._scoped_related_queryset(db_field, request)
+            if queryset is not None:
+                kwargs["queryset"] = queryset
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            queryset = self._scoped_related_queryset(db_field, request)
+            if queryset is not None:
+                kwargs["queryset"] = queryset
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class MissionScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
+    mission_lookup: str = "mission"
+
+    def get_queryset(self, request):
+        return scope_to_missions(super().get_queryset(request), request, self.mission_lookup)
+
+
+class MissionScopedInlineMixin(_ScopedChoicesMixin):
+    mission_lookup: str = "mission"
+
+    def get_queryset(self, request):
+        return scope_to_missions(super().get_queryset(request), request, self.mission_lookup)

@@ -1,0 +1,29 @@
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from missions.models import Mission, MissionMembership
+
+STAFF_ROLES = (MissionMembership.Role.COORDINATOR, MissionMembership.Role.HEAD)
+
+
+def missions_coordinated_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Mission]:
+    """Return the missions a user may manage: all for a superuser, else those they coordinate.
+
+    The queryset is lazy, so callers use it as a subquery and add no query of their own.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Mission.objects.none()
+    if user.is_superuser:
+        return Mission.objects.all()
+    return Mission.objects.filter(
+        memberships__user=user, memberships__role__in=STAFF_ROLES
+    ).distinct()
+
+
+def missions_of_user(user: AbstractBaseUser) -> QuerySet[Mission]:
+    """Return every mission the user belongs to, as staff or as an observer."""
+    return (
+        Mission.objects.filter(memberships__user=user)
+        .union(Mission.objects.filter(participations__user=user))
+        .order_by("-starts_on", "name")
+    )
