@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
 
 from missions.models import Mission, MissionMembership
@@ -18,3 +18,17 @@ def mission_create(*, mission: Mission, created_by: AbstractBaseUser) -> Mission
             mission=mission, user=created_by, role=MissionMembership.Role.COORDINATOR
         )
     return mission
+
+
+COORDINATOR_GROUP = "Mission coordinators"
+COORDINATED_APPS = ("missions", "observers", "stations")
+
+
+def coordinators_group_ensure() -> Group:
+    """Return the group whose permissions a coordinator's staff account needs, up to date.
+
+    What a coordinator can see is still limited to their own missions by the admin.
+    """
+    group, _created = Group.objects.get_or_create(name=COORDINATOR_GROUP)
+    group.permissions.set(Permission.objects.filter(content_type__app_label__in=COORDINATED_APPS))
+    return group

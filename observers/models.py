@@ -147,11 +147,6 @@ class Participation(models.Model):
                 name="participation_one_per_user_and_mission",
                 violation_error_message=_("This user account already belongs to an observer."),
             ),
-            models.CheckConstraint(
-                condition=Q(accreditation="requested") | Q(accredited_on__isnull=False),
-                name="participation_accreditation_has_a_date",
-                violation_error_message=_("An accreditation needs its date."),
-            ),
         ]
 
     def __str__(self) -> str:

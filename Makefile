@@ -1,0 +1,55 @@
+# Observa — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format worker migrate demo bench-import clean
+
+help:
+	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
+	@echo "make test    run the whole test suite (DATABASE_URL / REDIS_URL as set)"
+	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
+	@echo "make worker  start a Celery worker (needs REDIS_URL)"
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=$${DEBUG:-true} $(PY) manage.py load_demo --accounts
+
+run: demo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+worker: install
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }
+	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A config worker --loglevel=INFO
+
+bench-import: install
+	$(PY) bench/import_stations.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,444 @@
+"""The mission bundle: one JSON document that carries a whole mission between installations.
+
+The format is documented in docs/bundle.md. Objects refer to each other by natural keys
+(a delegation's name, an area's path, a station's number), never by database ids, so a
+bundle imports into any installation and under any slug. Later sections (checklists,
+visits, statement texts) are added as new top-level keys; a reader refuses keys it does not
+know rather than silently dropping what it cannot store.
+"""
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from missions.models import ActivityStation, Candidate, Election, Mission, MissionActivity
+from observers.models import Delegation, Observer, Participation
+from stations.models import Area, PollingStation
+
+FORMAT = "observa-mission-bundle"
+VERSION = 1
+
+MISSION_FIELDS = (
+    "slug",
+    "name",
+    "organisation",
+    "organisation_acronym",
+    "status",
+    "starts_on",
+    "ends_on",
+    "inviting_body",
+    "invited_on",
+    "formed_on",
+)
+ELECTION_FIELDS = ("country", "kind", "is_early", "election_day", "commission", "has_against_all")
+FIGURE_FIELDS = (
+    "stations_total",
+    "stations_abroad",
+    "stations_abroad_countries",
+    "registered_voters",
+    "observers_from_organisations",
+    "organisations_count",
+    "observers_from_states",
+    "states_count",
+    "official_turnout",
+)
+CANDIDATE_FIELDS = ("ballot_position", "full_name", "nominated_by", "description")
+DELEGATION_FIELDS = ("name", "kind")
+OBSERVER_FIELDS = ("full_name", "position", "institution", "country")
+PARTICIPATION_FIELDS = ("role",)
+ACCREDITATION_FIELDS = {
+    "status": "accreditation",
+    "number": "accreditation_number",
+    "date": "accredited_on",
+    "issued_by": "accredited_by",
+}
+AREA_FIELDS = ("name", "kind")
+STATION_FIELDS = (
+    "number",
+    "name",
+    "address",
+    "is_abroad",
+    "latitude",
+    "longitude",
+    "registered_voters",
+)
+ACTIVITY_FIELDS = ("date", "kind", "description")
+
+
+class BundleError(Exception):
+    """A bundle that cannot be imported, with the place in the document that is wrong."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+# ---------------------------------------------------------------------------------------
+# Export
+
+
+def _value(instance: models.Model, field: str) -> Any:
+    value = getattr(instance, field)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _fields(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {field: _value(instance, field) for field in fields}
+
+
+def _split_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(";") if name.strip()]
+
+
+def _natural_key(number: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", number))
+
+
+def mission_export(*, mission: Mission) -> dict[str, Any]:
+    """Return the whole mission as a bundle (a JSON-ready dict)."""
+    election = mission.election
+    participations = Participation.objects.filter(mission=mission).select_related("observer")
+    members_by_delegation: dict[int, list[Participation]] = {}
+    for participation in participations.order_by("position", "observer__full_name", "pk"):
+        members_by_delegation.setdefault(participation.delegation_id, []).append(participation)
+
+    areas = list(Area.objects.filter(election=election).order_by("name", "pk"))
+    children: dict[int | None, list[Area]] = {}
+    for area in areas:
+        children.setdefault(area.parent_id, []).append(area)
+
+    def area_tree(parent_id: int | None) -> list[dict[str, Any]]:
+        return [
+            {
+                **_fields(area, AREA_FIELDS),
+                "other_names": _split_names(area.other_names),
+                "children": area_tree(area.pk),
+            }
+            for area in children.get(parent_id, [])
+        ]
+
+    stations = sorted(
+        PollingStation.objects.filter(election=election).select_related("area"),
+        key=lambda station: _natural_key(station.number),
+    )
+    activities = MissionActivity.objects.filter(mission=mission).prefetch_related(
+        models.Prefetch(
+            "station_visits",
+            queryset=ActivityStation.objects.select_related("station").order_by("position", "pk"),
+        )
+    )
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "notes": [],
+        "mission": _fields(mission, MISSION_FIELDS),
+        "election": {
+            **_fields(election, ELECTION_FIELDS),
+            "figures": _fields(election, FIGURE_FIELDS),
+            "candidates": [
+                _fields(candidate, CANDIDATE_FIELDS)
+                for candidate in election.candidates.order_by("ballot_position")
+            ],
+        },
+        "delegations": [
+            {
+                **_fields(delegation, DELEGATION_FIELDS),
+                "members": [
+                    {
+                        **_fields(member.observer, OBSERVER_FIELDS),
+                        "other_names": _split_names(member.observer.other_names),
+                        **_fields(member, PARTICIPATION_FIELDS),
+                        "accreditation": {
+                            key: _value(member, field)
+                            for key, field in ACCREDITATION_FIELDS.items()
+                        },
+                    }
+                    for member in members_by_delegation.get(delegation.pk, [])
+                ],
+            }
+            for delegation in Delegation.objects.filter(mission=mission).order_by(
+                "position", "name"
+            )
+        ],
+        "areas": area_tree(None),
+        "stations": [
+            {
+                **_fields(station, STATION_FIELDS),
+                "area": station.area.path if station.area else None,
+            }
+            for station in stations
+        ],
+        "activities": [
+            {
+                **_fields(activity, ACTIVITY_FIELDS),
+                "stations": [visit.station.number for visit in activity.station_visits.all()],
+            }
+            for activity in activities.order_by("date", "pk")
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Import
+
+
+def _object(data: Any, where: str, required: Iterable[str], optional: Iterable[str] = ()) -> dict:
+    if not isinstance(data, dict):
+        raise BundleError(where, _("expected an object."))
+    required = tuple(required)
+    allowed = set(required) | set(optional)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise BundleError(where, _("unknown key “%(key)s”.") % {"key": unknown[0]})
+    for key in required:
+        if key not in data:
+            raise BundleError(where, _("the key “%(key)s” is missing.") % {"key": key})
+    return data
+
+
+def _list(data: Any, where: str) -> list:
+    if not isinstance(data, list):
+        raise BundleError(where, _("expected a list."))
+    return data
+
+
+def _names(data: Any, where: str) -> str:
+    names = _list(data, where)
+    if not all(isinstance(name, str) for name in names):
+        raise BundleError(where, _("expected a list of names."))
+    return "; ".join(names)
+
+
+def _blank_to_default(instance: models.Model, values: dict[str, Any]) -> dict[str, Any]:
+    # A bundle writes null for an empty text field; the model stores "" there.
+    result = {}
+    for field, value in values.items():
+        model_field = instance._meta.get_field(field)
+        if value is None and not model_field.null:
+            value = model_field.get_default()
+        result[field] = value
+    return result
+
+
+def _save(instance: models.Model, where: str, exclude: Iterable[str] = ()) -> None:
+    """Validate like a form would, naming the bundle path of the first bad field, and save."""
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            field, messages = next(iter(error.error_dict.items()))
+            place = where if field == "__all__" else f"{where}.{field}"
+            raise BundleError(place, " ".join(m for e in messages for m in e.messages)) from None
+        raise BundleError(where, " ".join(error.messages)) from None
+    instance.save()
+
+
+def _build(model: type[models.Model], values: dict[str, Any], **relations: Any) -> models.Model:
+    instance = model(**relations)
+    for field, value in _blank_to_default(instance, values).items():
+        setattr(instance, field, value)
+    return instance
+
+
+@transaction.atomic
+def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
+    """Create a mission from a bundle, all or nothing; `slug` renames it on the way in.
+
+    Raise BundleError naming the place in the bundle that is wrong; nothing is written then.
+    """
+    root = _object(
+        bundle,
+        "",
+        required=("format", "version", "mission", "election"),
+        optional=("notes", "delegations", "areas", "stations", "activities"),
+    )
+    if root["format"] != FORMAT:
+        raise BundleError("format", _("this is not a mission bundle (expected “%s”).") % FORMAT)
+    if not isinstance(root["version"], int) or not 1 <= root["version"] <= VERSION:
+        raise BundleError(
+            "version",
+            _("version %(version)r is not supported; this installation reads 1 to %(max)d.")
+            % {"version": root["version"], "max": VERSION},
+        )
+
+    mission_data = _object(root["mission"], "mission", ("slug", "name"), MISSION_FIELDS)
+    if slug:
+        mission_data = {**mission_data, "slug": slug}
+    if Mission.objects.filter(slug=mission_data["slug"]).exists():
+        raise BundleError(
+            "mission.slug",
+            _("a mission with the slug “%(slug)s” already exists; import it under another slug.")
+            % {"slug": mission_data["slug"]},
+        )
+    mission = _build(Mission, mission_data)
+    _save(mission, "mission")
+
+    election_data = _object(
+        root["election"],
+        "election",
+        ("country", "kind", "election_day"),
+        (*ELECTION_FIELDS, "figures", "candidates"),
+    )
+    figures = _object(election_data.get("figures", {}), "election.figures", (), FIGURE_FIELDS)
+    election_values = {
+        key: value for key, value in election_data.items() if key not in ("figures", "candidates")
+    }
+    election = _build(Election, {**election_values, **figures}, mission=mission)
+    _save(election, "election", exclude=["mission"])
+    for index, candidate_data in enumerate(
+        _list(election_data.get("candidates", []), "election.candidates")
+    ):
+        where = f"election.candidates[{index}]"
+        values = _object(candidate_data, where, ("ballot_position", "full_name"), CANDIDATE_FIELDS)
+        _save(_build(Candidate, values, election=election), where)
+
+    _import_delegations(mission, _list(root.get("delegations", []), "delegations"))
+    areas_by_path = _import_areas(election, _list(root.get("areas", []), "areas"))
+    stations = _import_stations(
+        election, areas_by_path, _list(root.get("stations", []), "stations")
+    )
+    _import_activities(mission, stations, _list(root.get("activities", []), "activities"))
+    return mission
+
+
+def _import_delegations(mission: Mission, delegations: list) -> None:
+    for d_index, delegation_data in enumerate(delegations):
+        where = f"delegations[{d_index}]"
+        values = _object(delegation_data, where, ("name", "kind"), (*DELEGATION_FIELDS, "members"))
+        delegation = _build(Delegation, {k: values[k] for k in DELEGATION_FIELDS}, mission=mission)
+        delegation.position = d_index
+        _save(delegation, where)
+        for m_index, member_data in enumerate(_list(values.get("members", []), where)):
+            m_where = f"{where}.members[{m_index}]"
+            member = _object(
+                member_data,
+                m_where,
+                ("full_name",),
+                (*OBSERVER_FIELDS, "other_names", *PARTICIPATION_FIELDS, "accreditation"),
+            )
+            observer_values = {k: member[k] for k in OBSERVER_FIELDS if k in member}
+            observer_values = _blank_to_default(Observer(), observer_values)
+            observer_values["other_names"] = _names(
+                member.get("other_names", []), f"{m_where}.other_names"
+            )
+            # A person who served on another mission is the same person: reuse the record.
+            observer = (
+                Observer.objects.filter(
+                    full_name=observer_values["full_name"],
+                    country=observer_values.get("country", ""),
+                ).first()
+                or Observer()
+            )
+            for field, value in observer_values.items():
+                setattr(observer, field, value)
+            _save(observer, m_where)
+
+            accreditation = _object(
+                member.get("accreditation", {}),
+                f"{m_where}.accreditation",
+                (),
+                ACCREDITATION_FIELDS,
+            )
+            participation_values = {k: member[k] for k in PARTICIPATION_FIELDS if k in member}
+            participation_values.update(
+                {ACCREDITATION_FIELDS[key]: value for key, value in accreditation.items()}
+            )
+            participation = _build(
+                Participation,
+                participation_values,
+                mission=mission,
+                observer=observer,
+                delegation=delegation,
+            )
+            participation.position = m_index
+            _save(participation, m_where)
+
+
+def _import_areas(election: Election, areas: list, parent: Area | None = None, where="areas"):
+    by_path: dict[str, Area] = {}
+    for index, area_data in enumerate(areas):
+        a_where = f"{where}[{index}]"
+        values = _object(
+            area_data, a_where, ("name", "kind"), (*AREA_FIELDS, "other_names", "children")
+        )
+        area = _build(Area, {k: values[k] for k in AREA_FIELDS}, election=election, parent=parent)
+        area.other_names = _names(values.get("other_names", []), f"{a_where}.other_names")
+        area.path = area.compute_path() if isinstance(area.name, str) else ""
+        _save(area, a_where)
+        by_path[area.path] = area
+        by_path.update(
+            _import_areas(
+                election,
+                _list(values.get("children", []), f"{a_where}.children"),
+                area,
+                f"{a_where}.children",
+            )
+        )
+    return by_path
+
+
+def _import_stations(election: Election, areas_by_path: dict[str, Area], stations: list):
+    by_number: dict[str, PollingStation] = {}
+    batch = []
+    for index, station_data in enumerate(stations):
+        where = f"stations[{index}]"
+        values = _object(station_data, where, ("number",), (*STATION_FIELDS, "area"))
+        area_path = values.get("area")
+        area = None
+        if area_path is not None:
+            area = areas_by_path.get(area_path)
+            if area is None:
+                raise BundleError(
+                    f"{where}.area", _("no area “%(path)s” in the bundle.") % {"path": area_path}
+                )
+        station = _build(
+            PollingStation,
+            {k: values[k] for k in STATION_FIELDS if k in values},
+            election=election,
+            area=area,
+        )
+        station.number = str(station.number)
+        if station.number in by_number:
+            raise BundleError(
+                f"{where}.number",
+                _("polling station No. %(number)s appears twice.") % {"number": station.number},
+            )
+        try:
+            # Uniqueness is settled by the set above within this new election; skip the
+            # per-row database look-up so a 10,000-station bundle stays fast.
+            station.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            field, messages = next(iter(error.message_dict.items()))
+            raise BundleError(f"{where}.{field}", " ".join(messages)) from None
+        by_number[station.number] = station
+        batch.append(station)
+    PollingStation.objects.bulk_create(batch, batch_size=1000)
+    return by_number
+
+
+def _import_activities(mission: Mission, stations: dict[str, PollingStation], activities: list):
+    for index, activity_data in enumerate(activities):
+        where = f"activities[{index}]"
+        values = _object(activity_data, where, ACTIVITY_FIELDS, (*ACTIVITY_FIELDS, "stations"))
+        activity = _build(MissionActivity, {k: values[k] for k in ACTIVITY_FIELDS}, mission=mission)
+        _save(activity, where)
+        for position, number in enumerate(_list(values.get("stations", []), where)):
+            station = stations.get(str(number))
+            if station is None:
+                raise BundleError(
+                    f"{where}.stations[{position}]",
+                    _("no polling station No. %(number)s in the bundle.") % {"number": number},
+                )
+            ActivityStation.objects.create(activity=activity, station=station, position=position)

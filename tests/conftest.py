@@ -1,0 +1,65 @@
+"""Personas: a coordinator, an observer and a press officer of mission A, and an outsider
+who coordinates mission B and must be refused everything of A's."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from missions.models import Mission, MissionMembership
+from missions.services import coordinators_group_ensure
+from observers.models import Participation
+from tests.factories import (
+    MembershipFactory,
+    MissionFactory,
+    ParticipationFactory,
+    UserFactory,
+)
+
+
+@dataclass
+class Personas:
+    mission_a: Mission
+    mission_b: Mission
+    coordinator: object
+    observer: object
+    observer_participation: Participation
+    press_officer: object
+    outsider: object
+
+
+def make_coordinator(mission: Mission, username: str):
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(coordinators_group_ensure())
+    MembershipFactory(mission=mission, user=user, role=MissionMembership.Role.COORDINATOR)
+    return user
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    mission_a = MissionFactory(name="Mission A", slug="mission-a")
+    mission_b = MissionFactory(name="Mission B", slug="mission-b")
+    observer = UserFactory(username="observer-a")
+    participation = ParticipationFactory(mission=mission_a, user=observer, accredited=True)
+    press = UserFactory(username="press-a")
+    MembershipFactory(mission=mission_a, user=press, role=MissionMembership.Role.PRESS_OFFICER)
+    return Personas(
+        mission_a=mission_a,
+        mission_b=mission_b,
+        coordinator=make_coordinator(mission_a, "coordinator-a"),
+        observer=observer,
+        observer_participation=participation,
+        press_officer=press,
+        outsider=make_coordinator(mission_b, "coordinator-b"),
+    )
+
+
+@pytest.fixture
+def coordinator_client(client, personas):
+    client.force_login(personas.coordinator)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, personas):
+    client.force_login(personas.outsider)
+    return client
