@@ -1,0 +1,85 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from config.env import env_bool, env_list, env_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # The test settings put their own defaults into os.environ; production mode gets none.
+    ours = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT")
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_mode_passes_the_deployment_check():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="k7#Qv2!mZp9^rT4@xW8&nB3*hJ6(cL1)yF5$dS0%gA-=uE+iO;Lq~Vb",
+        ALLOWED_HOSTS="observa.example.org",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    result = run_manage("check", DEBUG="false")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_a_malformed_boolean_is_refused(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+
+    with pytest.raises(ImproperlyConfigured, match="DEBUG='maybe' is not a boolean"):
+        env_bool("DEBUG", default=False)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("TRUE", True), ("0", False), ("off", False)])
+def test_booleans_are_read_in_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+
+    assert env_bool("FLAG", default=not expected) is expected
+
+
+def test_an_empty_host_in_a_list_is_refused(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "a.example.org,,b.example.org")
+
+    with pytest.raises(ImproperlyConfigured, match="empty item"):
+        env_list("ALLOWED_HOSTS", [])
+
+
+def test_a_database_url_of_an_unknown_kind_is_refused(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/observa")
+
+    with pytest.raises(ImproperlyConfigured, match="postgres://"):
+        env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
+
+
+@pytest.mark.skipif(os.environ.get("CI") != "true", reason="CI runs on the real services")
+@pytest.mark.django_db
+def test_ci_runs_on_postgresql_and_a_redis_broker():
+    assert connection.vendor == "postgresql"
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    assert settings.CELERY_TASK_ALWAYS_EAGER is False
