@@ -1,7 +1,8 @@
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from missions.models import Mission, MissionMembership
+from observers.models import Participation
 
 STAFF_ROLES = (MissionMembership.Role.COORDINATOR, MissionMembership.Role.HEAD)
 
@@ -22,8 +23,7 @@ def missions_coordinated_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[
 
 def missions_of_user(user: AbstractBaseUser) -> QuerySet[Mission]:
     """Return every mission the user belongs to, as staff or as an observer."""
-    return (
-        Mission.objects.filter(memberships__user=user)
-        .union(Mission.objects.filter(participations__user=user))
-        .order_by("-starts_on", "name")
-    )
+    return Mission.objects.filter(
+        Q(pk__in=MissionMembership.objects.filter(user=user).values("mission_id"))
+        | Q(pk__in=Participation.objects.filter(user=user).values("mission_id"))
+    ).order_by("-starts_on", "name")
