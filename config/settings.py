@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "missions",
     "observers",
     "stations",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -166,3 +167,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)

@@ -57,6 +57,7 @@ class MembershipInline(MissionScopedInlineMixin, admin.TabularInline):
 @admin.register(Mission)
 class MissionAdmin(MissionScopedAdmin):
     mission_lookup = "pk"
+    ordering = ["-starts_on", "name"]
     list_display = [
         "name",
         "organisation_acronym",
@@ -75,7 +76,7 @@ class MissionAdmin(MissionScopedAdmin):
     list_select_related = ["election"]
     fieldsets = [
         (None, {"fields": ["organisation", "organisation_acronym", "name", "slug", "status"]}),
-        (_("Period"), {"fields": [("starts_on", "ends_on")]}),
+        (_("Period"), {"fields": [("starts_on", "ends_on"), "time_zone"]}),
         (_("Invitation and formation"), {"fields": ["inviting_body", "invited_on", "formed_on"]}),
     ]
 
@@ -140,6 +141,7 @@ class ActivityStationInline(MissionScopedInlineMixin, admin.TabularInline):
 
 @admin.register(MissionActivity)
 class MissionActivityAdmin(MissionScopedAdmin):
+    ordering = ["mission", "date", "pk"]
     list_display = ["date", "kind", "mission", "short_description", "stations_visited"]
     list_filter = [("mission", admin.RelatedOnlyFieldListFilter), "kind", "date"]
     search_fields = ["description", "mission__name"]

@@ -1,9 +1,21 @@
+import zoneinfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+
+class Phase(models.TextChoices):
+    """The stage of the electoral process an observation belongs to."""
+
+    PRE_ELECTION = "pre_election", _("Pre-election visit")
+    OPENING = "opening", _("Opening")
+    VOTING = "voting", _("Voting")
+    CLOSING = "closing", _("Closing and counting")
+    OTHER = "other", _("Other")
 
 
 class Mission(models.Model):
@@ -23,6 +35,12 @@ class Mission(models.Model):
     ends_on = models.DateField(_("last day of the mission"))
     inviting_body = models.CharField(_("inviting body"), max_length=300, blank=True)
     invited_on = models.DateField(_("invitation date"), null=True, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        help_text=_("Where the election takes place, e.g. Asia/Almaty: observers' times are in it."),
+    )
     formed_on = models.DateField(
         _("formation date"),
         null=True,
@@ -46,6 +64,8 @@ class Mission(models.Model):
         return self.name
 
     def clean(self) -> None:
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": _("Not a known time zone, e.g. Asia/Almaty.")})
         if self.formed_on and self.invited_on and self.formed_on < self.invited_on:
             raise ValidationError(
                 {"formed_on": _("A mission is formed after the invitation, not before it.")}

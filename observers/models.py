@@ -159,3 +159,33 @@ class Participation(models.Model):
     def clean(self) -> None:
         if self.delegation_id and self.mission_id and self.delegation.mission_id != self.mission_id:
             raise ValidationError({"delegation": _("This delegation is not in this mission.")})
+
+
+class Team(models.Model):
+    """Observers who visit polling stations together, usually two."""
+
+    mission = models.ForeignKey(
+        "missions.Mission",
+        on_delete=models.CASCADE,
+        related_name="teams",
+        verbose_name=_("mission"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    members = models.ManyToManyField(
+        Participation, related_name="teams", blank=True, verbose_name=_("members")
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["mission", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "name"],
+                name="team_unique_name_per_mission",
+                violation_error_message=_("This mission already has a team of that name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from missions.models import Phase
+
 PATH_SEPARATOR = " / "
 
 
@@ -160,3 +162,47 @@ class PollingStation(models.Model):
     def clean(self) -> None:
         if self.area_id and self.election_id and self.area.election_id != self.election_id:
             raise ValidationError({"area": _("This area belongs to another election.")})
+
+
+class Assignment(models.Model):
+    """A team planned to observe a polling station on a date, in a phase."""
+
+    team = models.ForeignKey(
+        "observers.Team",
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("team"),
+    )
+    station = models.ForeignKey(
+        PollingStation,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("polling station"),
+    )
+    date = models.DateField(_("date"))
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["date", "team", "station__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "station", "date", "phase"],
+                name="assignment_once_per_team_station_day_phase",
+                violation_error_message=_("This team is already assigned there for that phase."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} → {self.station} ({self.date:%d.%m.%Y})"
+
+    def clean(self) -> None:
+        if not (self.team_id and self.station_id):
+            return
+        mission = self.team.mission
+        if self.station.election.mission_id != mission.pk:
+            raise ValidationError({"station": _("This polling station is not in this election.")})
+        if self.date and not (mission.starts_on <= self.date <= mission.ends_on):
+            raise ValidationError({"date": _("The date is outside the mission period.")})

@@ -1,0 +1,288 @@
+"""The visit form an observer fills in at a polling station, built from a checklist version."""
+
+import datetime
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from observers.models import Participation
+from reports.models import Checklist, Incident, Question, Severity, Visit
+from reports.services import IncidentData, VisitData
+from stations.models import PollingStation
+
+ANSWER_PREFIX = "q_"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+def answer_field(question: Question) -> forms.Field:
+    """Return the form field that asks this question, with the widget its type needs."""
+    common: dict[str, Any] = {
+        "label": question.text,
+        "required": question.required,
+        "help_text": question.help_text,
+    }
+    kind = question.kind
+    if kind == Question.Kind.YES_NO:
+        return forms.ChoiceField(
+            choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
+        )
+    if kind == Question.Kind.SINGLE:
+        return forms.ChoiceField(
+            choices=[(str(v), label) for v, label in question.choices],
+            widget=forms.RadioSelect,
+            **common,
+        )
+    if kind == Question.Kind.MULTIPLE:
+        return forms.MultipleChoiceField(
+            choices=[(str(v), label) for v, label in question.choices],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
+        )
+    if kind == Question.Kind.NUMBER:
+        return forms.DecimalField(
+            min_value=question.min_value,
+            max_value=question.max_value,
+            decimal_places=2,
+            widget=forms.NumberInput(attrs={"inputmode": "decimal"}),
+            **common,
+        )
+    if kind == Question.Kind.TIME:
+        return forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), **common)
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, **common)
+
+
+def answer_to_json(question: Question, value: Any) -> Any:
+    if value in (None, "", []):
+        return None
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def answer_from_json(question: Question, value: Any) -> Any:
+    if question.kind == Question.Kind.TIME and isinstance(value, str):
+        return datetime.time.fromisoformat(value)
+    return value
+
+
+class VisitForm(forms.Form):
+    key = forms.UUIDField(widget=forms.HiddenInput)
+    station = forms.CharField(
+        label=_("Polling station No."),
+        max_length=20,
+        widget=forms.TextInput(attrs={"list": "station-numbers", "autocomplete": "off"}),
+    )
+    arrived_at = forms.DateTimeField(label=_("Arrived"), widget=DateTimeLocalInput())
+    departed_at = forms.DateTimeField(
+        label=_("Departed"), required=False, widget=DateTimeLocalInput()
+    )
+    voters_on_list = forms.IntegerField(
+        label=_("Voters on the list"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    ballots_issued = forms.IntegerField(
+        label=_("Ballots issued so far"),
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    attachments = MultipleFileField(
+        label=_("Photos or documents"),
+        required=False,
+        help_text=_("JPEG, PNG, WebP or PDF."),
+        widget=MultipleFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}
+        ),
+    )
+
+    def __init__(
+        self,
+        *args,
+        checklist: Checklist,
+        questions: list[Question],
+        participation: Participation,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.checklist = checklist
+        self.questions = questions
+        self.participation = participation
+        for question in questions:
+            self.fields[ANSWER_PREFIX + question.code] = answer_field(question)
+
+    @classmethod
+    def initial_for_new(cls, station: PollingStation | None = None) -> dict[str, Any]:
+        # The key is made when the form is first shown and travels with every resubmission.
+        initial: dict[str, Any] = {"key": uuid.uuid4()}
+        if station is not None:
+            initial["station"] = station.number
+        initial["arrived_at"] = timezone.localtime().replace(second=0, microsecond=0)
+        return initial
+
+    @classmethod
+    def initial_for_visit(cls, visit: Visit) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "key": visit.key,
+            "station": visit.station.number,
+            "arrived_at": timezone.localtime(visit.arrived_at),
+            "departed_at": visit.departed_at and timezone.localtime(visit.departed_at),
+            "voters_on_list": visit.voters_on_list,
+            "ballots_issued": visit.ballots_issued,
+            "notes": visit.notes,
+        }
+        for answer in visit.answers.all():
+            initial[ANSWER_PREFIX + answer.question.code] = answer_from_json(
+                answer.question, answer.value
+            )
+        return initial
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """The answer fields grouped under their checklist sections, in order."""
+        grouped: dict[int, tuple[str, list[forms.BoundField]]] = {}
+        for question in self.questions:
+            _title, fields = grouped.setdefault(question.section_id, (question.section.title, []))
+            fields.append(self[ANSWER_PREFIX + question.code])
+        return list(grouped.values())
+
+    def clean_station(self) -> PollingStation:
+        number = self.cleaned_data["station"].strip()
+        election_id = self.participation.mission.election.pk
+        station = PollingStation.objects.filter(election_id=election_id, number=number).first()
+        if station is None:
+            raise ValidationError(
+                _("There is no polling station No. %(number)s in this election."),
+                params={"number": number},
+                code="unknown_station",
+            )
+        return station
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        arrived, departed = cleaned.get("arrived_at"), cleaned.get("departed_at")
+        if arrived and departed and departed < arrived:
+            self.add_error("departed_at", _("Departure cannot be before arrival."))
+        voters, ballots = cleaned.get("voters_on_list"), cleaned.get("ballots_issued")
+        if voters is not None and ballots is not None and ballots > voters:
+            self.add_error("ballots_issued", _("More ballots issued than voters on the list."))
+        return cleaned
+
+    def visit_data(self, incidents: list[IncidentData]) -> VisitData:
+        cleaned = self.cleaned_data
+        return VisitData(
+            station=cleaned["station"],
+            checklist=self.checklist,
+            arrived_at=cleaned["arrived_at"],
+            departed_at=cleaned.get("departed_at"),
+            voters_on_list=cleaned.get("voters_on_list"),
+            ballots_issued=cleaned.get("ballots_issued"),
+            notes=cleaned.get("notes", ""),
+            answers={
+                question.pk: answer_to_json(question, cleaned.get(ANSWER_PREFIX + question.code))
+                for question in self.questions
+            },
+            incidents=incidents,
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show a service's field errors beside the fields they concern."""
+        for name, messages in error.message_dict.items():
+            self.add_error(name if name in self.fields else None, messages)
+
+
+class IncidentForm(forms.Form):
+    category = forms.ChoiceField(
+        label=_("What happened"), choices=[("", "—"), *Incident.Category.choices], required=False
+    )
+    severity = forms.ChoiceField(
+        label=_("How serious"), choices=[("", "—"), *Severity.choices], required=False
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    complaint_filed = forms.BooleanField(label=_("A complaint was filed"), required=False)
+    question = forms.TypedChoiceField(
+        label=_("Related question"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args, questions: list[Question], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions_by_pk = {question.pk: question for question in questions}
+        self.fields["question"].choices = [("", "—")] + [
+            (question.pk, f"{question.code} — {question.text}") for question in questions
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        filled = [cleaned.get(name) for name in ("category", "severity", "description")]
+        if any(filled) or cleaned.get("complaint_filed"):
+            for name in ("category", "severity", "description"):
+                if not cleaned.get(name):
+                    self.add_error(name, _("Needed to report an incident."))
+        return cleaned
+
+    def incident(self) -> IncidentData | None:
+        cleaned = self.cleaned_data
+        if not cleaned.get("category"):
+            return None
+        return IncidentData(
+            category=cleaned["category"],
+            severity=cleaned["severity"],
+            description=cleaned["description"],
+            complaint_filed=cleaned.get("complaint_filed", False),
+            question=self.questions_by_pk.get(cleaned.get("question")),
+        )
+
+
+class BaseIncidentFormSet(forms.BaseFormSet):
+    def incidents(self) -> list[IncidentData]:
+        return [item for form in self.forms if (item := form.incident()) is not None]
+
+
+IncidentFormSet = forms.formset_factory(
+    IncidentForm, formset=BaseIncidentFormSet, extra=1, max_num=50, validate_max=True
+)
+
+
+def incident_initial(visit: Visit) -> list[dict[str, Any]]:
+    return [
+        {
+            "category": incident.category,
+            "severity": incident.severity,
+            "description": incident.description,
+            "complaint_filed": incident.complaint_filed,
+            "question": incident.question_id,
+        }
+        for incident in visit.incidents.all()
+    ]

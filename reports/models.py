@@ -1,0 +1,496 @@
+import uuid
+from decimal import Decimal, InvalidOperation
+from string import Formatter
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from missions.models import Phase
+
+# Placeholders a question's concern sentence may use; the statement fills them in.
+SENTENCE_PLACEHOLDERS = {"concerns", "stations", "clear"}
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", _("Minor")
+    SERIOUS = "serious", _("Serious")
+    CRITICAL = "critical", _("Critical")
+
+
+class Checklist(models.Model):
+    """One version of a mission's question set for a phase.
+
+    A version that any visit has used is frozen: its questions are what those visits were
+    answered against. Editing a frozen version means making the next version
+    (`checklist_new_version` in reports.services).
+    """
+
+    mission = models.ForeignKey(
+        "missions.Mission",
+        on_delete=models.CASCADE,
+        related_name="checklists",
+        verbose_name=_("mission"),
+    )
+    code = models.SlugField(
+        _("code"), max_length=50, help_text=_("Stays the same across versions, e.g. “voting”.")
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    title = models.CharField(_("title"), max_length=200)
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists")
+        ordering = ["mission", "code", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "code", "version"],
+                name="checklist_unique_version",
+                violation_error_message=_("This checklist already has that version."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(title)s (v%(version)d)") % {"title": self.title, "version": self.version}
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.pk is not None and self.visits.exists()
+
+
+class Section(models.Model):
+    checklist = models.ForeignKey(
+        Checklist, on_delete=models.CASCADE, related_name="sections", verbose_name=_("checklist")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    title = models.CharField(_("title"), max_length=200)
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["checklist", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        YES_NO = "yes_no", _("Yes / no")
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        NUMBER = "number", _("Number")
+        TIME = "time", _("Time")
+        TEXT = "text", _("Text")
+
+    checklist = models.ForeignKey(
+        Checklist, on_delete=models.CASCADE, related_name="questions", verbose_name=_("checklist")
+    )
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="questions", verbose_name=_("section")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    code = models.SlugField(_("code"), max_length=50)
+    text = models.CharField(_("question"), max_length=500)
+    help_text = models.CharField(_("help text"), max_length=500, blank=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    required = models.BooleanField(_("required"), default=True)
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_("For choice questions: a list of [value, label] pairs."),
+    )
+    concern_answers = models.JSONField(
+        _("answers that signal a concern"),
+        default=list,
+        blank=True,
+        help_text=_('Values, e.g. ["no"] for a yes/no question.'),
+    )
+    concern_above = models.DecimalField(
+        _("concern above"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("For number questions: a value above this signals a concern."),
+    )
+    min_value = models.DecimalField(
+        _("smallest allowed"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("largest allowed"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    severity = models.CharField(
+        _("severity of a concern"), max_length=20, choices=Severity.choices, default=Severity.MINOR
+    )
+    reference = models.CharField(_("legal reference or standard"), max_length=500, blank=True)
+    clear_sentence = models.TextField(
+        _("statement sentence when every station was clear"), blank=True
+    )
+    concern_sentence = models.TextField(
+        _("statement sentence when some were not"),
+        blank=True,
+        help_text=_(
+            "May use {concerns} (stations with a concern), {stations} (stations visited) and "
+            "{clear} (stations without)."
+        ),
+    )
+    translations = models.JSONField(
+        _("translations"),
+        default=dict,
+        blank=True,
+        help_text=_("Per language code: text, help_text, clear_sentence, concern_sentence."),
+    )
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["checklist", "section__position", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checklist", "code"],
+                name="question_unique_code_per_checklist",
+                violation_error_message=_("This checklist already has a question with this code."),
+            ),
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lte=F("max_value")),
+                name="question_range_is_ordered",
+                violation_error_message=_("The smallest allowed value exceeds the largest."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text}"
+
+    @property
+    def choice_values(self) -> list[str]:
+        if self.kind == self.Kind.YES_NO:
+            return ["yes", "no"]
+        return [str(value) for value, _label in self.choices]
+
+    def clean(self) -> None:
+        errors = {}
+        if self.section_id and self.checklist_id and self.section.checklist_id != self.checklist_id:
+            errors["section"] = _("This section belongs to another checklist.")
+        if self.kind in (self.Kind.SINGLE, self.Kind.MULTIPLE):
+            valid = isinstance(self.choices, list) and all(
+                isinstance(pair, list | tuple) and len(pair) == 2 for pair in self.choices
+            )
+            if not valid or not self.choices:
+                errors["choices"] = _("A choice question needs a list of [value, label] pairs.")
+        elif self.choices:
+            errors["choices"] = _("Only choice questions have choices.")
+        if not isinstance(self.concern_answers, list):
+            errors["concern_answers"] = _("Give a list of answers.")
+        elif "choices" not in errors:
+            unknown = [a for a in self.concern_answers if str(a) not in self.choice_values]
+            if unknown and self.kind in (self.Kind.YES_NO, self.Kind.SINGLE, self.Kind.MULTIPLE):
+                errors["concern_answers"] = _("“%(answer)s” is not one of the answers.") % {
+                    "answer": unknown[0]
+                }
+            elif self.concern_answers and self.kind not in (
+                self.Kind.YES_NO,
+                self.Kind.SINGLE,
+                self.Kind.MULTIPLE,
+            ):
+                errors["concern_answers"] = _("Only yes/no and choice answers signal concerns.")
+        if self.concern_above is not None and self.kind != self.Kind.NUMBER:
+            errors["concern_above"] = _("Only number questions have a threshold.")
+        for field in ("clear_sentence", "concern_sentence"):
+            try:
+                names = {name for _t, name, _f, _c in Formatter().parse(getattr(self, field))}
+            except ValueError:
+                errors[field] = _("Unbalanced braces.")
+                continue
+            unknown = sorted(name for name in names - SENTENCE_PLACEHOLDERS if name is not None)
+            if unknown:
+                errors[field] = _("Unknown placeholder {%(name)s}.") % {"name": unknown[0]}
+        if errors:
+            raise ValidationError(errors)
+
+    def signals_concern(self, value) -> bool:
+        """Tell whether an answer to this question is a concern."""
+        if value is None or value == "" or value == []:
+            return False
+        if self.kind == self.Kind.NUMBER:
+            if self.concern_above is None:
+                return False
+            try:
+                return Decimal(str(value)) > self.concern_above
+            except InvalidOperation:
+                return False
+        concerns = {str(answer) for answer in self.concern_answers}
+        if self.kind == self.Kind.MULTIPLE:
+            return any(str(item) in concerns for item in value)
+        return str(value) in concerns
+
+
+def _visit_key() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class Visit(models.Model):
+    """A team's observation of one polling station, filed from the checklist of a phase."""
+
+    class Review(models.TextChoices):
+        SUBMITTED = "submitted", _("Awaiting review")
+        RETURNED = "returned", _("Sent back for correction")
+        REVIEWED = "reviewed", _("Reviewed")
+
+    mission = models.ForeignKey(
+        "missions.Mission",
+        on_delete=models.CASCADE,
+        related_name="visits",
+        verbose_name=_("mission"),
+    )
+    station = models.ForeignKey(
+        "stations.PollingStation",
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("polling station"),
+    )
+    checklist = models.ForeignKey(
+        Checklist, on_delete=models.PROTECT, related_name="visits", verbose_name=_("checklist")
+    )
+    filed_by = models.ForeignKey(
+        "observers.Participation",
+        on_delete=models.PROTECT,
+        related_name="visits_filed",
+        verbose_name=_("filed by"),
+    )
+    observers = models.ManyToManyField(
+        "observers.Participation",
+        related_name="visits",
+        blank=True,
+        verbose_name=_("observers"),
+    )
+    # The key the form carried when it was first shown: a retried or doubled submission
+    # finds the visit it already created instead of making a second one.
+    key = models.UUIDField(_("submission key"), unique=True, default=_visit_key, editable=False)
+    arrived_at = models.DateTimeField(_("arrived"))
+    departed_at = models.DateTimeField(_("departed"), null=True, blank=True)
+    voters_on_list = models.PositiveIntegerField(_("voters on the list"), null=True, blank=True)
+    ballots_issued = models.PositiveIntegerField(_("ballots issued so far"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    review = models.CharField(
+        _("review"), max_length=20, choices=Review.choices, default=Review.SUBMITTED
+    )
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    has_concerns = models.BooleanField(
+        _("has concerns"),
+        default=False,
+        help_text=_("Any answer signals a concern or any incident was reported."),
+    )
+    created_at = models.DateTimeField(_("filed"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-arrived_at", "-pk"]
+        indexes = [
+            models.Index(fields=["mission", "review"]),
+            models.Index(fields=["mission", "-arrived_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(departed_at__isnull=True) | Q(departed_at__gte=F("arrived_at")),
+                name="visit_departs_after_arriving",
+                violation_error_message=_("Departure cannot be before arrival."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ballots_issued__isnull=True)
+                | Q(voters_on_list__isnull=True)
+                | Q(ballots_issued__lte=F("voters_on_list")),
+                name="visit_ballots_within_voters",
+                violation_error_message=_(
+                    "More ballots issued than voters on the list: check both counts."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(station)s, %(when)s") % {
+            "station": self.station,
+            "when": self.arrived_at.strftime("%d.%m.%Y %H:%M") if self.arrived_at else "",
+        }
+
+    @property
+    def phase(self) -> str:
+        return self.checklist.phase
+
+    @property
+    def is_editable(self) -> bool:
+        return self.review != self.Review.REVIEWED
+
+
+class Answer(models.Model):
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="answers", verbose_name=_("visit")
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
+    )
+    value = models.JSONField(_("answer"), null=True, blank=True)
+    # Kept with the answer (the question version is frozen once used) so findings count
+    # concerns with one aggregate query.
+    is_concern = models.BooleanField(_("concern"), default=False)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["visit", "question__section__position", "question__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "question"], name="answer_once_per_question"),
+        ]
+        indexes = [models.Index(fields=["question", "is_concern"])]
+
+    def __str__(self) -> str:
+        return f"{self.question.code}: {self.display_value}"
+
+    @property
+    def display_value(self) -> str:
+        value = self.value
+        if value is None or value == "":
+            return "—"
+        labels = dict(self.question.choices) if self.question.choices else {}
+        if self.question.kind == Question.Kind.YES_NO:
+            return str(_("Yes") if value == "yes" else _("No"))
+        if isinstance(value, list):
+            return ", ".join(str(labels.get(item, item)) for item in value)
+        return str(labels.get(value, value))
+
+
+class Incident(models.Model):
+    class Category(models.TextChoices):
+        PROCEDURE = "procedure", _("Procedure not followed")
+        VOTER_LIST = "voter_list", _("Voter list")
+        SECRECY = "secrecy", _("Secrecy of the vote")
+        BALLOT_BOX = "ballot_box", _("Ballot box")
+        CAMPAIGNING = "campaigning", _("Campaigning at the station")
+        INTERFERENCE = "interference", _("Outside interference or tension")
+        OVERCROWDING = "overcrowding", _("Overcrowding")
+        ACCESSIBILITY = "accessibility", _("Accessibility")
+        OBSERVERS = "observers", _("Observers hindered")
+        OTHER = "other", _("Other")
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="incidents", verbose_name=_("visit")
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    description = models.TextField(_("description"))
+    complaint_filed = models.BooleanField(_("a complaint was filed"), default=False)
+    question = models.ForeignKey(
+        Question,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("related question"),
+    )
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["visit", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} ({self.get_severity_display()})"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # The server chooses the stored name; what the observer's phone called the file is kept
+    # only as `original_name`, for display.
+    return f"attachments/{instance.visit.mission_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class Attachment(models.Model):
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("visit")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"), validators=[MinValueValidator(1)])
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    EXTENSIONS = {
+        "image/jpeg": ".jpg",
+        "image/png": ".png",
+        "image/webp": ".webp",
+        "application/pdf": ".pdf",
+    }
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["visit", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def extension(self) -> str:
+        return self.EXTENSIONS.get(self.content_type, "")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class VisitRevision(models.Model):
+    """One change to a filed visit: who, when and what (field → [before, after])."""
+
+    class Action(models.TextChoices):
+        FILED = "filed", _("Filed")
+        CORRECTED = "corrected", _("Corrected")
+        REVIEWED = "reviewed", _("Marked reviewed")
+        SENT_BACK = "sent_back", _("Sent back for correction")
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("visit")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("visit revision")
+        verbose_name_plural = _("visit history")
+        ordering = ["visit", "changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} — {self.changed_at:%d.%m.%Y %H:%M}"

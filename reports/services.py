@@ -1,0 +1,387 @@
+"""Writes of field observations: filing, correcting and reviewing visits, versioning checklists."""
+
+import datetime
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from observers.models import Participation
+from reports.attachments import attachment_check
+from reports.models import (
+    Answer,
+    Attachment,
+    Checklist,
+    Incident,
+    Question,
+    Section,
+    Visit,
+    VisitRevision,
+)
+from stations.models import PollingStation
+
+
+class VisitRefused(Exception):
+    """The user may not file or change this visit; the message says why."""
+
+
+@dataclass
+class IncidentData:
+    category: str
+    severity: str
+    description: str
+    complaint_filed: bool = False
+    question: Question | None = None
+
+
+@dataclass
+class VisitData:
+    """What an observer reports about one visit, already parsed by the form."""
+
+    station: PollingStation
+    checklist: Checklist
+    arrived_at: datetime.datetime
+    departed_at: datetime.datetime | None = None
+    voters_on_list: int | None = None
+    ballots_issued: int | None = None
+    notes: str = ""
+    answers: dict[int, Any] = field(default_factory=dict)  # question id → value
+    incidents: list[IncidentData] = field(default_factory=list)
+    observers: Sequence[Participation] = ()
+
+
+def participation_check_may_file(participation: Participation) -> None:
+    """Raise VisitRefused, saying why, unless the observer is accredited."""
+    if participation.accreditation == Participation.Accreditation.REVOKED:
+        raise VisitRefused(
+            _(
+                "Your accreditation has been revoked: you can no longer file visits. "
+                "Contact your coordinator."
+            )
+        )
+    if participation.accreditation != Participation.Accreditation.ACCREDITED:
+        raise VisitRefused(
+            _(
+                "You are not accredited yet: visits can be filed once your accreditation is "
+                "confirmed."
+            )
+        )
+
+
+def visit_validate(*, mission_id: int, data: VisitData) -> None:
+    """Check what a form cannot check on its own; raise ValidationError keyed by field."""
+    mission = data.checklist.mission
+    errors: dict[str, str] = {}
+    if data.station.election.mission_id != mission_id:
+        errors["station"] = _("This polling station is not in this mission's election.")
+    if data.checklist.mission_id != mission_id:
+        errors["checklist"] = _("This checklist belongs to another mission.")
+    first, last = mission.starts_on, mission.ends_on
+    for name in ("arrived_at", "departed_at"):
+        moment = getattr(data, name)
+        if moment is not None and not first <= timezone.localdate(moment) <= last:
+            errors[name] = _("This time is outside the mission period (%(first)s – %(last)s).") % {
+                "first": first.strftime("%d.%m.%Y"),
+                "last": last.strftime("%d.%m.%Y"),
+            }
+    if data.departed_at and data.arrived_at and data.departed_at < data.arrived_at:
+        errors["departed_at"] = _("Departure cannot be before arrival.")
+    if (
+        data.ballots_issued is not None
+        and data.voters_on_list is not None
+        and data.ballots_issued > data.voters_on_list
+    ):
+        errors["ballots_issued"] = _("More ballots issued than voters on the list.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _answers(visit: Visit, questions: Iterable[Question], values: dict[int, Any]) -> list[Answer]:
+    return [
+        Answer(
+            visit=visit,
+            question=question,
+            value=values.get(question.pk),
+            is_concern=question.signals_concern(values.get(question.pk)),
+        )
+        for question in questions
+        if values.get(question.pk) not in (None, "", [])
+    ]
+
+
+def _incidents(visit: Visit, incidents: Iterable[IncidentData]) -> list[Incident]:
+    return [
+        Incident(
+            visit=visit,
+            category=item.category,
+            severity=item.severity,
+            description=item.description,
+            complaint_filed=item.complaint_filed,
+            question=item.question,
+        )
+        for item in incidents
+    ]
+
+
+def _attachments_store(
+    visit: Visit, files: Iterable[UploadedFile], user: AbstractBaseUser
+) -> list[Attachment]:
+    stored = []
+    for upload in files:
+        content_type = attachment_check(upload)
+        attachment = Attachment(
+            visit=visit,
+            original_name=upload.name[:255],
+            content_type=content_type,
+            size=upload.size,
+            uploaded_by=user,
+        )
+        attachment.file.save("upload", upload, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _snapshot(visit: Visit) -> dict[str, Any]:
+    """The reportable state of a visit, for its history."""
+    answers = {
+        answer.question.code: answer.value
+        for answer in visit.answers.select_related("question").order_by("question__code")
+    }
+    incidents = [
+        f"{i.category}/{i.severity}: {i.description}"
+        + (" [complaint]" if i.complaint_filed else "")
+        for i in visit.incidents.order_by("pk")
+    ]
+    return {
+        "station": visit.station.number,
+        "arrived_at": visit.arrived_at.isoformat() if visit.arrived_at else None,
+        "departed_at": visit.departed_at.isoformat() if visit.departed_at else None,
+        "voters_on_list": visit.voters_on_list,
+        "ballots_issued": visit.ballots_issued,
+        "notes": visit.notes,
+        "answers": answers,
+        "incidents": incidents,
+        "observers": sorted(p.observer.full_name for p in visit.observers.all()),
+    }
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    for name in after:
+        if name == "answers":
+            codes = sorted(set(before["answers"]) | set(after["answers"]))
+            for code in codes:
+                old, new = before["answers"].get(code), after["answers"].get(code)
+                if old != new:
+                    changes[f"answers.{code}"] = [old, new]
+        elif before.get(name) != after[name]:
+            changes[name] = [before.get(name), after[name]]
+    return changes
+
+
+def _write_content(visit: Visit, data: VisitData) -> None:
+    questions = list(data.checklist.questions.all())
+    answers = _answers(visit, questions, data.answers)
+    incidents = _incidents(visit, data.incidents)
+    Answer.objects.bulk_create(answers)
+    Incident.objects.bulk_create(incidents)
+    visit.observers.set({visit.filed_by_id, *(p.pk for p in data.observers)})
+    has_concerns = any(a.is_concern for a in answers) or bool(incidents)
+    if has_concerns != visit.has_concerns:
+        visit.has_concerns = has_concerns
+        visit.save(update_fields=["has_concerns"])
+
+
+def visit_submit(
+    *,
+    participation: Participation,
+    key: uuid.UUID,
+    data: VisitData,
+    files: Sequence[UploadedFile] = (),
+    user: AbstractBaseUser,
+) -> tuple[Visit, bool]:
+    """File a visit exactly once per key; return the visit and whether this call created it.
+
+    A double click, a retried POST after a dropped connection, or the same form sent from two
+    tabs carries the same key: the first to commit creates the visit and every other one gets
+    that visit back. Raise VisitRefused if the observer may not file, ValidationError (keyed
+    by field) for data the form could not check.
+    """
+    participation_check_may_file(participation)
+    existing = Visit.objects.filter(key=key).first()
+    if existing is not None:
+        return _same_filer(existing, participation), False
+    visit_validate(mission_id=participation.mission_id, data=data)
+    try:
+        with transaction.atomic():
+            visit = Visit(
+                mission_id=participation.mission_id,
+                station=data.station,
+                checklist=data.checklist,
+                filed_by=participation,
+                key=key,
+                arrived_at=data.arrived_at,
+                departed_at=data.departed_at,
+                voters_on_list=data.voters_on_list,
+                ballots_issued=data.ballots_issued,
+                notes=data.notes,
+            )
+            # The key's uniqueness is left to the database: a check here would race.
+            visit.full_clean(validate_unique=False, validate_constraints=False)
+            visit.save(force_insert=True)
+            _write_content(visit, data)
+            _attachments_store(visit, files, user)
+            VisitRevision.objects.create(
+                visit=visit, changed_by=user, action=VisitRevision.Action.FILED
+            )
+    except IntegrityError:
+        # Two submissions with one key raced and the other committed first; on PostgreSQL
+        # this insert waited for it, so the winner is visible now.
+        existing = Visit.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        return _same_filer(existing, participation), False
+    return visit, True
+
+
+def _same_filer(visit: Visit, participation: Participation) -> Visit:
+    if visit.filed_by_id != participation.pk:
+        # A key is a random UUID the server handed to this observer's form; another
+        # observer presenting it is not a retry.
+        raise VisitRefused(_("This form was already used to file another observer's visit."))
+    return visit
+
+
+@transaction.atomic
+def visit_update(
+    *,
+    visit: Visit,
+    participation: Participation,
+    data: VisitData,
+    files: Sequence[UploadedFile] = (),
+    user: AbstractBaseUser,
+) -> Visit:
+    """Correct a visit its observer filed, keeping what changed in the visit's history.
+
+    A visit sent back for correction goes back to the reviewers once corrected; a reviewed
+    visit can no longer be changed.
+    """
+    participation_check_may_file(participation)
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    if visit.filed_by_id != participation.pk:
+        raise VisitRefused(_("Only the observer who filed this visit can change it."))
+    if not visit.is_editable:
+        raise VisitRefused(_("This visit has been reviewed and can no longer be changed."))
+    if data.checklist.pk != visit.checklist_id:
+        raise ValidationError({"checklist": _("A filed visit keeps its checklist.")})
+    visit_validate(mission_id=visit.mission_id, data=data)
+    before = _snapshot(visit)
+    visit.station = data.station
+    visit.arrived_at = data.arrived_at
+    visit.departed_at = data.departed_at
+    visit.voters_on_list = data.voters_on_list
+    visit.ballots_issued = data.ballots_issued
+    visit.notes = data.notes
+    update_fields = [
+        "station",
+        "arrived_at",
+        "departed_at",
+        "voters_on_list",
+        "ballots_issued",
+        "notes",
+        "updated_at",
+    ]
+    if visit.review == Visit.Review.RETURNED:
+        visit.review = Visit.Review.SUBMITTED
+        update_fields.append("review")
+    visit.full_clean(validate_unique=False)
+    visit.save(update_fields=update_fields)
+    visit.answers.all().delete()
+    visit.incidents.all().delete()
+    _write_content(visit, data)
+    added = _attachments_store(visit, files, user)
+    changes = _diff(before, _snapshot(visit))
+    if added:
+        changes["attachments"] = [None, [a.original_name for a in added]]
+    VisitRevision.objects.create(
+        visit=visit, changed_by=user, action=VisitRevision.Action.CORRECTED, changes=changes
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_mark_reviewed(*, visit: Visit, reviewer: AbstractBaseUser) -> bool:
+    """Mark a visit reviewed; return False if it already was."""
+    changed = (
+        Visit.objects.filter(pk=visit.pk)
+        .exclude(review=Visit.Review.REVIEWED)
+        .update(
+            review=Visit.Review.REVIEWED,
+            reviewed_by=reviewer,
+            reviewed_at=timezone.now(),
+            review_comment="",
+        )
+    )
+    if changed:
+        VisitRevision.objects.create(
+            visit=visit, changed_by=reviewer, action=VisitRevision.Action.REVIEWED
+        )
+    return bool(changed)
+
+
+@transaction.atomic
+def visit_send_back(*, visit: Visit, reviewer: AbstractBaseUser, comment: str) -> None:
+    """Send a visit back to its observer for correction, with the reviewer's comment."""
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"review_comment": _("Say what the observer should correct.")})
+    Visit.objects.filter(pk=visit.pk).update(
+        review=Visit.Review.RETURNED,
+        review_comment=comment,
+        reviewed_by=reviewer,
+        reviewed_at=timezone.now(),
+    )
+    VisitRevision.objects.create(
+        visit=visit,
+        changed_by=reviewer,
+        action=VisitRevision.Action.SENT_BACK,
+        changes={"comment": [None, comment]},
+    )
+
+
+@transaction.atomic
+def checklist_new_version(*, checklist: Checklist) -> Checklist:
+    """Copy a checklist version, its sections and questions, into the next version number."""
+    latest = (
+        Checklist.objects.filter(mission=checklist.mission_id, code=checklist.code)
+        .select_for_update()
+        .aggregate(Max("version"))["version__max"]
+    )
+    copy = Checklist.objects.create(
+        mission_id=checklist.mission_id,
+        code=checklist.code,
+        version=latest + 1,
+        title=checklist.title,
+        phase=checklist.phase,
+        description=checklist.description,
+    )
+    for section in checklist.sections.prefetch_related("questions"):
+        new_section = Section.objects.create(
+            checklist=copy, position=section.position, title=section.title
+        )
+        questions = list(section.questions.all())
+        for question in questions:
+            question.pk = None
+            question.checklist = copy
+            question.section = new_section
+        Question.objects.bulk_create(questions)
+    return copy

@@ -1,0 +1,259 @@
+"""Observer pages: phone first, server-rendered, and careful never to lose what was typed."""
+
+import functools
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reports import selectors
+from reports.forms import IncidentFormSet, VisitForm, incident_initial
+from reports.models import Checklist, Visit
+from reports.services import (
+    VisitRefused,
+    participation_check_may_file,
+    visit_submit,
+    visit_update,
+)
+from stations.models import PollingStation
+
+
+def observer_page(view):
+    """Let only the mission's observers in: others of the mission get 403, strangers 404."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+        try:
+            participation = selectors.participation_for(user=request.user, slug=slug)
+        except Http404:
+            if selectors.mission_is_known_to(user=request.user, slug=slug):
+                raise PermissionDenied(_("These pages are for the mission's observers.")) from None
+            raise
+        timezone.activate(participation.mission.time_zone)
+        return view(request, participation, *args, **kwargs)
+
+    return wrapper
+
+
+@observer_page
+def mission_home(request, participation):
+    visits = selectors.visits_of(participation)
+    return render(
+        request,
+        "reports/mission_home.html",
+        {
+            "participation": participation,
+            "mission": participation.mission,
+            "assignments": list(
+                selectors.assignments_of(participation).filter(date__gte=timezone.localdate())[:5]
+            ),
+            "visit_count": visits.count(),
+            "returned": list(visits.filter(review=Visit.Review.RETURNED)),
+            "checklists": selectors.checklists_for_filing(participation.mission_id),
+        },
+    )
+
+
+@observer_page
+def assignment_list(request, participation):
+    return render(
+        request,
+        "reports/assignment_list.html",
+        {
+            "participation": participation,
+            "mission": participation.mission,
+            "assignments": list(selectors.assignments_of(participation)),
+            "checklists": selectors.checklists_for_filing(participation.mission_id),
+        },
+    )
+
+
+@observer_page
+def visit_list(request, participation):
+    return render(
+        request,
+        "reports/visit_list.html",
+        {
+            "participation": participation,
+            "mission": participation.mission,
+            "visits": list(selectors.visits_of(participation)),
+        },
+    )
+
+
+@observer_page
+def visit_detail(request, participation, pk: int):
+    visit = selectors.visit_for(participation=participation, pk=pk)
+    return render(
+        request,
+        "reports/visit_detail.html",
+        {
+            "participation": participation,
+            "mission": participation.mission,
+            "visit": visit,
+            "may_edit": visit.is_editable and visit.filed_by_id == participation.pk,
+        },
+    )
+
+
+def _refused(request, participation, error: VisitRefused, status: int = 403) -> HttpResponse:
+    return render(
+        request,
+        "reports/refused.html",
+        {"participation": participation, "mission": participation.mission, "reason": str(error)},
+        status=status,
+    )
+
+
+def _form_page(request, participation, *, form, incidents, visit=None) -> HttpResponse:
+    mission = participation.mission
+    assigned = [a.station for a in selectors.assignments_of(participation)]
+    return render(
+        request,
+        "reports/visit_form.html",
+        {
+            "participation": participation,
+            "mission": mission,
+            "form": form,
+            "incidents": incidents,
+            "checklist": form.checklist,
+            "visit": visit,
+            "assigned_stations": list(dict.fromkeys(assigned)),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@observer_page
+def visit_new(request, participation):
+    mission = participation.mission
+    try:
+        participation_check_may_file(participation)
+    except VisitRefused as error:
+        return _refused(request, participation, error)
+    checklist_id = request.POST.get("checklist") or request.GET.get("checklist")
+    if not checklist_id:
+        return render(
+            request,
+            "reports/checklist_choice.html",
+            {
+                "participation": participation,
+                "mission": mission,
+                "checklists": selectors.checklists_for_filing(mission.pk),
+                "station": request.GET.get("station", ""),
+            },
+        )
+    checklist = get_object_or_404(Checklist, pk=checklist_id, mission=mission)
+    questions = selectors.questions_of(checklist)
+    form_kwargs = {"checklist": checklist, "questions": questions, "participation": participation}
+
+    if request.method == "POST":
+        key = _key(request.POST.get("key"))
+        if key is not None:
+            # A retry of a form that already went through: show what it created.
+            done = Visit.objects.filter(key=key, filed_by=participation).first()
+            if done is not None:
+                messages.info(request, _("This visit was already filed; nothing was duplicated."))
+                return redirect("reports:visit_detail", slug=mission.slug, pk=done.pk)
+        form = VisitForm(request.POST, request.FILES, **form_kwargs)
+        incidents = IncidentFormSet(
+            request.POST, prefix="incidents", form_kwargs={"questions": questions}
+        )
+        if form.is_valid() and incidents.is_valid():
+            try:
+                visit, created = visit_submit(
+                    participation=participation,
+                    key=form.cleaned_data["key"],
+                    data=form.visit_data(incidents.incidents()),
+                    files=form.cleaned_data["attachments"],
+                    user=request.user,
+                )
+            except VisitRefused as error:
+                return _refused(request, participation, error)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                if created:
+                    messages.success(request, _("Visit filed. Thank you."))
+                else:
+                    messages.info(
+                        request, _("This visit was already filed; nothing was duplicated.")
+                    )
+                return redirect("reports:visit_detail", slug=mission.slug, pk=visit.pk)
+        return _form_page(request, participation, form=form, incidents=incidents)
+
+    station = None
+    if request.GET.get("station"):
+        station = get_object_or_404(
+            PollingStation, pk=request.GET["station"], election=mission.election
+        )
+    form = VisitForm(initial=VisitForm.initial_for_new(station), **form_kwargs)
+    incidents = IncidentFormSet(prefix="incidents", form_kwargs={"questions": questions})
+    return _form_page(request, participation, form=form, incidents=incidents)
+
+
+def _key(raw: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw or "")
+    except ValueError:
+        return None
+
+
+@observer_page
+def visit_edit(request, participation, pk: int):
+    visit = selectors.visit_for(participation=participation, pk=pk)
+    if visit.filed_by_id != participation.pk:
+        raise PermissionDenied(_("Only the observer who filed this visit can change it."))
+    if not visit.is_editable:
+        messages.warning(request, _("This visit has been reviewed and can no longer be changed."))
+        return redirect("reports:visit_detail", slug=participation.mission.slug, pk=visit.pk)
+    questions = selectors.questions_of(visit.checklist)
+    form_kwargs = {
+        "checklist": visit.checklist,
+        "questions": questions,
+        "participation": participation,
+    }
+    if request.method == "POST":
+        form = VisitForm(request.POST, request.FILES, **form_kwargs)
+        incidents = IncidentFormSet(
+            request.POST, prefix="incidents", form_kwargs={"questions": questions}
+        )
+        if form.is_valid() and incidents.is_valid():
+            try:
+                visit_update(
+                    visit=visit,
+                    participation=participation,
+                    data=form.visit_data(incidents.incidents()),
+                    files=form.cleaned_data["attachments"],
+                    user=request.user,
+                )
+            except VisitRefused as error:
+                return _refused(request, participation, error)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Your corrections are saved."))
+                return redirect("reports:visit_detail", slug=participation.mission.slug, pk=pk)
+        return _form_page(request, participation, form=form, incidents=incidents, visit=visit)
+    form = VisitForm(initial=VisitForm.initial_for_visit(visit), **form_kwargs)
+    incidents = IncidentFormSet(
+        prefix="incidents", initial=incident_initial(visit), form_kwargs={"questions": questions}
+    )
+    return _form_page(request, participation, form=form, incidents=incidents, visit=visit)
+
+
+@login_required
+def attachment_download(request, slug: str, pk: int):
+    attachment = selectors.attachment_for(user=request.user, slug=slug, pk=pk)
+    return FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=not attachment.is_image,
+        filename=f"visit-{attachment.visit_id}-{attachment.pk}{attachment.extension}",
+    )
