@@ -1,5 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from missions.models import Mission, MissionMembership
 from observers.models import Participation
@@ -23,7 +23,12 @@ def missions_coordinated_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[
 
 def missions_of_user(user: AbstractBaseUser) -> QuerySet[Mission]:
     """Return every mission the user belongs to, as staff or as an observer."""
-    return Mission.objects.filter(
-        Q(pk__in=MissionMembership.objects.filter(user=user).values("mission_id"))
-        | Q(pk__in=Participation.objects.filter(user=user).values("mission_id"))
-    ).order_by("-starts_on", "name")
+    as_observer = Participation.objects.filter(user=user)
+    return (
+        Mission.objects.filter(
+            Q(pk__in=MissionMembership.objects.filter(user=user).values("mission_id"))
+            | Q(pk__in=as_observer.values("mission_id"))
+        )
+        .annotate(is_observer=Exists(as_observer.filter(mission=OuterRef("pk"))))
+        .order_by("-starts_on", "name")
+    )

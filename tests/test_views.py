@@ -29,12 +29,23 @@ def test_an_observer_sees_their_mission_and_not_others(client, personas):
     assert "Mission B" not in response.text
 
 
-def test_a_press_officer_sees_the_mission_they_serve(client, personas):
+def test_an_observer_is_led_to_their_mission_pages(client, personas):
+    client.force_login(personas.observer)
+
+    response = client.get(reverse("home"))
+
+    assert reverse("reports:mission_home", args=["mission-a"]) in response.text
+
+
+def test_a_press_officer_sees_the_mission_they_serve_without_the_observer_pages(
+    client, personas
+):
     client.force_login(personas.press_officer)
 
     response = client.get(reverse("home"))
 
     assert "Mission A" in response.text
+    assert reverse("reports:mission_home", args=["mission-a"]) not in response.text
 
 
 @pytest.mark.parametrize("size", [1, 8])
