@@ -93,7 +93,7 @@ class Participation(models.Model):
     )
     delegation = models.ForeignKey(
         Delegation,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="participations",
         verbose_name=_("delegation"),
     )

@@ -1,9 +1,11 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Case, F, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from missions.models import Election
 from observers.models import Participation
 
 
@@ -16,25 +18,21 @@ def participations_accredit(
 ) -> int:
     """Accredit the given participations and return how many changed.
 
-    An accreditation keeps its number and date if it already had them; a missing date
-    becomes `accredited_on` (today by default) and a missing issuing body becomes the
-    election commission of the mission.
+    An accreditation keeps its number, date and issuing body if it already had them; a
+    missing date becomes `accredited_on` (today by default) and a missing issuing body
+    `accredited_by`, or else the election commission of the participation's mission.
     """
     day = accredited_on or timezone.localdate()
-    changed = 0
-    pending = participations.exclude(accreditation=Participation.Accreditation.ACCREDITED)
-    for participation in pending.select_related("mission__election").select_for_update(
-        of=("self",)
-    ):
-        participation.accreditation = Participation.Accreditation.ACCREDITED
-        participation.accredited_on = participation.accredited_on or day
-        if not participation.accredited_by:
-            election = getattr(participation.mission, "election", None)
-            participation.accredited_by = accredited_by or (election.commission if election else "")
-        participation.full_clean()
-        participation.save(update_fields=["accreditation", "accredited_on", "accredited_by"])
-        changed += 1
-    return changed
+    commission = Subquery(
+        Election.objects.filter(mission=OuterRef("mission")).values("commission")[:1]
+    )
+    issuer = Value(accredited_by) if accredited_by else Coalesce(commission, Value(""))
+    # One UPDATE whatever the number selected: an admin action may cover a whole roster.
+    return participations.exclude(accreditation=Participation.Accreditation.ACCREDITED).update(
+        accreditation=Participation.Accreditation.ACCREDITED,
+        accredited_on=Coalesce(F("accredited_on"), Value(day)),
+        accredited_by=Case(When(accredited_by="", then=issuer), default=F("accredited_by")),
+    )
 
 
 @transaction.atomic

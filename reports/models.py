@@ -254,16 +254,16 @@ class Visit(models.Model):
     )
     station = models.ForeignKey(
         "stations.PollingStation",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="visits",
         verbose_name=_("polling station"),
     )
     checklist = models.ForeignKey(
-        Checklist, on_delete=models.PROTECT, related_name="visits", verbose_name=_("checklist")
+        Checklist, on_delete=models.RESTRICT, related_name="visits", verbose_name=_("checklist")
     )
     filed_by = models.ForeignKey(
         "observers.Participation",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="visits_filed",
         verbose_name=_("filed by"),
     )
@@ -347,7 +347,7 @@ class Answer(models.Model):
         Visit, on_delete=models.CASCADE, related_name="answers", verbose_name=_("visit")
     )
     question = models.ForeignKey(
-        Question, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
+        Question, on_delete=models.RESTRICT, related_name="answers", verbose_name=_("question")
     )
     value = models.JSONField(_("answer"), null=True, blank=True)
     # Kept with the answer (the question version is frozen once used) so findings count
@@ -401,7 +401,7 @@ class Incident(models.Model):
     complaint_filed = models.BooleanField(_("a complaint was filed"), default=False)
     question = models.ForeignKey(
         Question,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="incidents",

@@ -26,7 +26,7 @@ class Area(models.Model):
     )
     parent = models.ForeignKey(
         "self",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="children",
@@ -101,7 +101,7 @@ class PollingStation(models.Model):
     address = models.CharField(_("address"), max_length=500, blank=True)
     area = models.ForeignKey(
         Area,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="stations",
