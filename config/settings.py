@@ -123,6 +123,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# A cell starting with "=" must not run as a formula in the coordinator's spreadsheet.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Celery: a real Redis broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss"))

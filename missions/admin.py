@@ -57,6 +57,7 @@ class MembershipInline(MissionScopedInlineMixin, admin.TabularInline):
 @admin.register(Mission)
 class MissionAdmin(MissionScopedAdmin):
     mission_lookup = "pk"
+    owner_field = None
     ordering = ["-starts_on", "name"]
     list_display = [
         "name",
@@ -122,6 +123,7 @@ class CandidateInline(MissionScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Election)
 class ElectionAdmin(MissionScopedAdmin):
+    ordering = ["-election_day", "pk"]
     list_display = ["__str__", "mission", "country", "kind", "is_early", "election_day"]
     list_filter = ["kind", "is_early", "country"]
     search_fields = ["country", "mission__name", "mission__slug"]

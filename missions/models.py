@@ -39,7 +39,9 @@ class Mission(models.Model):
         _("time zone"),
         max_length=64,
         default="UTC",
-        help_text=_("Where the election takes place, e.g. Asia/Almaty: observers' times are in it."),
+        help_text=_(
+            "Where the election takes place, e.g. Asia/Almaty: observers' times are in it."
+        ),
     )
     formed_on = models.DateField(
         _("formation date"),

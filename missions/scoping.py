@@ -45,9 +45,20 @@ class _ScopedChoicesMixin:
 
 class MissionScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
     mission_lookup: str = "mission"
+    # The field tying an object to its mission or election: set when the object is created
+    # and never changed after, since what hangs off the object would be left behind.
+    owner_field: str | None = "mission"
 
     def get_queryset(self, request):
         return scope_to_missions(super().get_queryset(request), request, self.mission_lookup)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        owner = self.owner_field
+        has_owner = owner and any(f.name == owner for f in self.model._meta.fields)
+        if obj is not None and has_owner and owner not in readonly:
+            readonly.append(self.owner_field)
+        return readonly
 
 
 class MissionScopedInlineMixin(_ScopedChoicesMixin):

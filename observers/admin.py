@@ -1,12 +1,16 @@
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from missions.imports import MissionImportExportMixin
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
 from missions.selectors import missions_coordinated_by
-from observers.models import Delegation, Observer, Participation
+from observers.imports import ParticipationResource
+from observers.models import Delegation, Observer, Participation, Team
 from observers.services import participations_accredit, participations_revoke
+from stations.models import Assignment
 
 
 class ParticipationInline(MissionScopedInlineMixin, admin.TabularInline):
@@ -20,6 +24,7 @@ class ParticipationInline(MissionScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Observer)
 class ObserverAdmin(MissionScopedAdmin):
+    ordering = ["full_name", "pk"]
     list_display = ["full_name", "position", "institution", "country", "mission_count"]
     list_filter = ["country"]
     search_fields = ["full_name", "other_names", "position", "institution"]
@@ -46,6 +51,7 @@ class ObserverAdmin(MissionScopedAdmin):
 
 @admin.register(Delegation)
 class DelegationAdmin(MissionScopedAdmin):
+    ordering = ["mission", "position", "name"]
     list_display = ["name", "kind", "mission", "position", "member_count"]
     list_filter = [("mission", admin.RelatedOnlyFieldListFilter), "kind"]
     search_fields = ["name", "mission__name"]
@@ -62,7 +68,9 @@ class DelegationAdmin(MissionScopedAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(MissionScopedAdmin):
+class ParticipationAdmin(MissionImportExportMixin, MissionScopedAdmin):
+    show_full_result_count = False
+    resource_classes = [ParticipationResource]
     list_display = [
         "observer",
         "observer_position",
@@ -104,6 +112,14 @@ class ParticipationAdmin(MissionScopedAdmin):
         ),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # Linking a user account is an account decision, and coordinators cannot see
+        # the installation's users: superusers make it.
+        if not request.user.is_superuser:
+            readonly = [*readonly, "user"]
+        return readonly
+
     @admin.display(description=_("position"), ordering="observer__position")
     def observer_position(self, participation):
         return participation.observer.position
@@ -131,3 +147,92 @@ class ParticipationAdmin(MissionScopedAdmin):
             % {"count": changed},
             messages.WARNING,
         )
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["mission", "name", "members"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # On a saved team the mission is read-only, so it comes from the instance.
+        mission = cleaned.get("mission") if "mission" in self.fields else self.instance.mission
+        if mission is None:
+            return cleaned
+        strangers = [
+            member for member in cleaned.get("members") or () if member.mission_id != mission.pk
+        ]
+        if strangers:
+            self.add_error(
+                "members",
+                _("Not on the mission “%(mission)s”: %(names)s.")
+                % {
+                    "mission": mission,
+                    "names": ", ".join(member.observer.full_name for member in strangers),
+                },
+            )
+        # With the mission read-only the form skips the (mission, name) constraint; check it.
+        name = cleaned.get("name")
+        if name and "mission" not in self.fields:
+            namesakes = Team.objects.filter(mission=mission, name=name).exclude(pk=self.instance.pk)
+            if namesakes.exists():
+                self.add_error("name", _("This mission already has a team of that name."))
+        return cleaned
+
+
+class AssignmentInline(MissionScopedInlineMixin, admin.TabularInline):
+    model = Assignment
+    mission_lookup = "team__mission"
+    extra = 0
+    fields = ["date", "phase", "station", "notes"]
+    autocomplete_fields = ["station"]
+    ordering = ["date", "phase", "station__number"]
+
+
+@admin.register(Team)
+class TeamAdmin(MissionScopedAdmin):
+    # The mission is read-only once the team exists (MissionScopedAdmin.owner_field): its
+    # members and assignments belong to that mission.
+    form = TeamForm
+    ordering = ["mission", "name"]
+    list_display = ["name", "mission", "member_names", "assignment_count"]
+    list_filter = [("mission", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "members__observer__full_name"]
+    list_select_related = ["mission"]
+    autocomplete_fields = ["mission", "members"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(assignment_total=Count("assignments", distinct=True))
+            .prefetch_related(
+                Prefetch(
+                    "members",
+                    queryset=Participation.objects.select_related("observer").order_by(
+                        "observer__full_name"
+                    ),
+                )
+            )
+        )
+
+    def get_inlines(self, request, obj):
+        # Assignments are checked against the team's mission, which a new team has not got
+        # until it is saved: plan them once the team exists.
+        return [AssignmentInline] if obj is not None else []
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "members" and formfield is not None:
+            # Names of chosen members are shown and checked: read their people with them.
+            formfield.queryset = formfield.queryset.select_related("observer", "mission")
+        return formfield
+
+    @admin.display(description=_("members"))
+    def member_names(self, team):
+        return ", ".join(member.observer.full_name for member in team.members.all()) or "—"
+
+    @admin.display(description=_("assignments"), ordering="assignment_total")
+    def assignment_count(self, team):
+        return team.assignment_total

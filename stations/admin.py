@@ -2,13 +2,17 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from missions.imports import MissionImportExportMixin
 from missions.scoping import MissionScopedAdmin
-from stations.models import Area, PollingStation
+from stations.imports import PollingStationResource
+from stations.models import Area, Assignment, PollingStation
 from stations.services import area_save
 
 
 @admin.register(Area)
 class AreaAdmin(MissionScopedAdmin):
+    owner_field = "election"
+    ordering = ["election", "path"]
     mission_lookup = "election__mission"
     list_display = ["path", "kind", "election", "station_count"]
     list_filter = [("election__mission", admin.RelatedOnlyFieldListFilter), "kind"]
@@ -30,8 +34,11 @@ class AreaAdmin(MissionScopedAdmin):
 
 
 @admin.register(PollingStation)
-class PollingStationAdmin(MissionScopedAdmin):
+class PollingStationAdmin(MissionImportExportMixin, MissionScopedAdmin):
+    owner_field = "election"
+    show_full_result_count = False
     mission_lookup = "election__mission"
+    resource_classes = [PollingStationResource]
     list_display = ["number", "name", "address", "area", "is_abroad", "registered_voters"]
     list_filter = [
         ("election__mission", admin.RelatedOnlyFieldListFilter),
@@ -45,3 +52,28 @@ class PollingStationAdmin(MissionScopedAdmin):
         (None, {"fields": ["election", "number", "name", "address", "area", "is_abroad"]}),
         (_("Details"), {"fields": [("latitude", "longitude"), "registered_voters"]}),
     ]
+
+    def get_import_missions(self, request):
+        # Stations belong to an election; a mission without one has nowhere to put them.
+        return super().get_import_missions(request).filter(election__isnull=False)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(MissionScopedAdmin):
+    mission_lookup = "team__mission"
+    ordering = ["date", "phase", "team__name", "station__number"]
+    list_display = ["date", "phase", "team", "station", "station_area", "notes"]
+    list_filter = [
+        # A mission lasts days: list the dates it has rather than "today" and "past 7 days".
+        ("date", admin.AllValuesFieldListFilter),
+        "phase",
+        ("team__mission", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["=station__number", "station__name", "team__name"]
+    list_select_related = ["team", "station__area"]
+    autocomplete_fields = ["team", "station"]
+    fields = ["team", "date", "phase", "station", "notes"]
+
+    @admin.display(description=_("area"), ordering="station__area__path")
+    def station_area(self, assignment):
+        return assignment.station.area or "—"

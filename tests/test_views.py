@@ -37,9 +37,7 @@ def test_an_observer_is_led_to_their_mission_pages(client, personas):
     assert reverse("reports:mission_home", args=["mission-a"]) in response.text
 
 
-def test_a_press_officer_sees_the_mission_they_serve_without_the_observer_pages(
-    client, personas
-):
+def test_a_press_officer_sees_the_mission_they_serve_without_the_observer_pages(client, personas):
     client.force_login(personas.press_officer)
 
     response = client.get(reverse("home"))
