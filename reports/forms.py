@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from missions.models import Mission
 from observers.models import Participation
 from reports.models import Checklist, Incident, Question, Severity, Visit
-from reports.services import IncidentData, VisitData
+from reports.services import IncidentData, VisitData, visit_times_errors
 from stations.models import PollingStation
 
 ANSWER_PREFIX = "q_"
@@ -23,6 +24,20 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ToggleButtons(forms.widgets.ChoiceWidget):
+    """Radio choices as buttons big enough to tap with a thumb."""
+
+    input_type = "radio"
+    template_name = "reports/widgets/toggle_buttons.html"
+    option_template_name = "reports/widgets/toggle_button_option.html"
+
+    def create_option(self, *args, **kwargs):
+        option = super().create_option(*args, **kwargs)
+        option["attrs"]["class"] = "btn-check"
+        option["attrs"]["autocomplete"] = "off"
+        return option
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -49,12 +64,12 @@ def answer_field(question: Question) -> forms.Field:
     kind = question.kind
     if kind == Question.Kind.YES_NO:
         return forms.ChoiceField(
-            choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
+            choices=[("yes", _("Yes")), ("no", _("No"))], widget=ToggleButtons, **common
         )
     if kind == Question.Kind.SINGLE:
         return forms.ChoiceField(
             choices=[(str(v), label) for v, label in question.choices],
-            widget=forms.RadioSelect,
+            widget=ToggleButtons,
             **common,
         )
     if kind == Question.Kind.MULTIPLE:
@@ -139,16 +154,23 @@ class VisitForm(forms.Form):
         self.checklist = checklist
         self.questions = questions
         self.participation = participation
+        mission = participation.mission
+        for name in ("arrived_at", "departed_at"):
+            self.fields[name].widget.attrs.update(
+                min=f"{mission.starts_on:%Y-%m-%d}T00:00", max=f"{mission.ends_on:%Y-%m-%d}T23:59"
+            )
         for question in questions:
             self.fields[ANSWER_PREFIX + question.code] = answer_field(question)
 
     @classmethod
-    def initial_for_new(cls, station: PollingStation | None = None) -> dict[str, Any]:
+    def initial_for_new(cls, mission: Mission, station: PollingStation | None = None) -> dict:
         # The key is made when the form is first shown and travels with every resubmission.
         initial: dict[str, Any] = {"key": uuid.uuid4()}
         if station is not None:
             initial["station"] = station.number
-        initial["arrived_at"] = timezone.localtime().replace(second=0, microsecond=0)
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        if mission.starts_on <= now.date() <= mission.ends_on:
+            initial["arrived_at"] = now
         return initial
 
     @classmethod
@@ -190,9 +212,14 @@ class VisitForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        arrived, departed = cleaned.get("arrived_at"), cleaned.get("departed_at")
-        if arrived and departed and departed < arrived:
-            self.add_error("departed_at", _("Departure cannot be before arrival."))
+        # Checked here as well as when filing, so every mistake shows in the same round.
+        times = visit_times_errors(
+            mission=self.participation.mission,
+            arrived_at=cleaned.get("arrived_at"),
+            departed_at=cleaned.get("departed_at"),
+        )
+        for name, message in times.items():
+            self.add_error(name, message)
         voters, ballots = cleaned.get("voters_on_list"), cleaned.get("ballots_issued")
         if voters is not None and ballots is not None and ballots > voters:
             self.add_error("ballots_issued", _("More ballots issued than voters on the list."))
@@ -229,7 +256,7 @@ class IncidentForm(forms.Form):
         label=_("How serious"), choices=[("", "—"), *Severity.choices], required=False
     )
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     complaint_filed = forms.BooleanField(label=_("A complaint was filed"), required=False)
     question = forms.TypedChoiceField(

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from missions.models import Mission
 from observers.models import Participation
 from reports.attachments import attachment_check
 from reports.models import (
@@ -76,24 +78,36 @@ def participation_check_may_file(participation: Participation) -> None:
         )
 
 
-def visit_validate(*, mission_id: int, data: VisitData) -> None:
-    """Check what a form cannot check on its own; raise ValidationError keyed by field."""
-    mission = data.checklist.mission
+def visit_times_errors(
+    *,
+    mission: Mission,
+    arrived_at: datetime.datetime | None,
+    departed_at: datetime.datetime | None,
+) -> dict[str, str]:
+    """Return what is wrong with a visit's times, by field: outside the mission, or reversed."""
     errors: dict[str, str] = {}
-    if data.station.election.mission_id != mission_id:
-        errors["station"] = _("This polling station is not in this mission's election.")
-    if data.checklist.mission_id != mission_id:
-        errors["checklist"] = _("This checklist belongs to another mission.")
     first, last = mission.starts_on, mission.ends_on
-    for name in ("arrived_at", "departed_at"):
-        moment = getattr(data, name)
-        if moment is not None and not first <= timezone.localdate(moment) <= last:
+    zone = zoneinfo.ZoneInfo(mission.time_zone)
+    for name, moment in (("arrived_at", arrived_at), ("departed_at", departed_at)):
+        if moment is not None and not first <= timezone.localdate(moment, zone) <= last:
             errors[name] = _("This time is outside the mission period (%(first)s – %(last)s).") % {
                 "first": first.strftime("%d.%m.%Y"),
                 "last": last.strftime("%d.%m.%Y"),
             }
-    if data.departed_at and data.arrived_at and data.departed_at < data.arrived_at:
+    if departed_at and arrived_at and departed_at < arrived_at:
         errors["departed_at"] = _("Departure cannot be before arrival.")
+    return errors
+
+
+def visit_validate(*, mission_id: int, data: VisitData) -> None:
+    """Check what a form cannot check on its own; raise ValidationError keyed by field."""
+    errors = visit_times_errors(
+        mission=data.checklist.mission, arrived_at=data.arrived_at, departed_at=data.departed_at
+    )
+    if data.station.election.mission_id != mission_id:
+        errors["station"] = _("This polling station is not in this mission's election.")
+    if data.checklist.mission_id != mission_id:
+        errors["checklist"] = _("This checklist belongs to another mission.")
     if (
         data.ballots_issued is not None
         and data.voters_on_list is not None

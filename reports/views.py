@@ -55,7 +55,6 @@ def mission_home(request, participation):
             ),
             "visit_count": visits.count(),
             "returned": list(visits.filter(review=Visit.Review.RETURNED)),
-            "checklists": selectors.checklists_for_filing(participation.mission_id),
         },
     )
 
@@ -69,7 +68,6 @@ def assignment_list(request, participation):
             "participation": participation,
             "mission": participation.mission,
             "assignments": list(selectors.assignments_of(participation)),
-            "checklists": selectors.checklists_for_filing(participation.mission_id),
         },
     )
 
@@ -137,6 +135,11 @@ def visit_new(request, participation):
         participation_check_may_file(participation)
     except VisitRefused as error:
         return _refused(request, participation, error)
+    station = None
+    if request.GET.get("station"):
+        station = get_object_or_404(
+            PollingStation, pk=_id(request.GET["station"]), election=mission.election
+        )
     checklist_id = request.POST.get("checklist") or request.GET.get("checklist")
     if not checklist_id:
         return render(
@@ -146,10 +149,10 @@ def visit_new(request, participation):
                 "participation": participation,
                 "mission": mission,
                 "checklists": selectors.checklists_for_filing(mission.pk),
-                "station": request.GET.get("station", ""),
+                "station": station,
             },
         )
-    checklist = get_object_or_404(Checklist, pk=checklist_id, mission=mission)
+    checklist = get_object_or_404(Checklist, pk=_id(checklist_id), mission=mission)
     questions = selectors.questions_of(checklist)
     form_kwargs = {"checklist": checklist, "questions": questions, "participation": participation}
 
@@ -188,14 +191,17 @@ def visit_new(request, participation):
                 return redirect("reports:visit_detail", slug=mission.slug, pk=visit.pk)
         return _form_page(request, participation, form=form, incidents=incidents)
 
-    station = None
-    if request.GET.get("station"):
-        station = get_object_or_404(
-            PollingStation, pk=request.GET["station"], election=mission.election
-        )
-    form = VisitForm(initial=VisitForm.initial_for_new(station), **form_kwargs)
+    form = VisitForm(initial=VisitForm.initial_for_new(mission, station), **form_kwargs)
     incidents = IncidentFormSet(prefix="incidents", form_kwargs={"questions": questions})
     return _form_page(request, participation, form=form, incidents=incidents)
+
+
+def _id(raw: str) -> int:
+    """Read an id from the address; anything but a number is a page that does not exist."""
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise Http404 from None
 
 
 def _key(raw: str | None) -> uuid.UUID | None:
