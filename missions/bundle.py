@@ -2,8 +2,8 @@
 
 The format is documented in docs/bundle.md. Objects refer to each other by natural keys
 (a delegation's name, an area's path, a station's number), never by database ids, so a
-bundle imports into any installation and under any slug. Later sections (checklists,
-visits, statement texts) are added as new top-level keys; a reader refuses keys it does not
+bundle imports into any installation and under any slug. Later sections (visits,
+statement texts) are added as new top-level keys; a reader refuses keys it does not
 know rather than silently dropping what it cannot store.
 """
 
@@ -18,6 +18,12 @@ from django.utils.translation import gettext as _
 
 from missions.models import ActivityStation, Candidate, Election, Mission, MissionActivity
 from observers.models import Delegation, Observer, Participation
+from reports.checklist_files import (
+    ChecklistFileError,
+    checklist_as_data,
+    checklist_create_from_data,
+)
+from reports.models import Checklist
 from stations.models import Area, PollingStation
 
 FORMAT = "observa-mission-bundle"
@@ -187,7 +193,22 @@ def mission_export(*, mission: Mission) -> dict[str, Any]:
             }
             for activity in activities.order_by("date", "pk")
         ],
+        "checklists": _export_checklists(mission),
     }
+
+
+def _export_checklists(mission: Mission) -> list[dict[str, Any]]:
+    # Every version, not only the latest: filed visits were answered against old ones.
+    checklists = (
+        Checklist.objects.filter(mission=mission)
+        .order_by("code", "version")
+        .prefetch_related("sections__questions")
+    )
+    exported = []
+    for checklist in checklists:
+        data = checklist_as_data(checklist)
+        exported.append({"code": data.pop("code"), "checklist_version": checklist.version, **data})
+    return exported
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,7 +283,7 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
         bundle,
         "",
         required=("format", "version", "mission", "election"),
-        optional=("notes", "delegations", "areas", "stations", "activities"),
+        optional=("notes", "delegations", "areas", "stations", "activities", "checklists"),
     )
     if root["format"] != FORMAT:
         raise BundleError("format", _("this is not a mission bundle (expected “%s”).") % FORMAT)
@@ -310,6 +331,7 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
         election, areas_by_path, _list(root.get("stations", []), "stations")
     )
     _import_activities(mission, stations, _list(root.get("activities", []), "activities"))
+    _import_checklists(mission, _list(root.get("checklists", []), "checklists"))
     return mission
 
 
@@ -442,3 +464,25 @@ def _import_activities(mission: Mission, stations: dict[str, PollingStation], ac
                     _("no polling station No. %(number)s in the bundle.") % {"number": number},
                 )
             ActivityStation.objects.create(activity=activity, station=station, position=position)
+
+
+def _import_checklists(mission: Mission, checklists: list) -> None:
+    for index, checklist_data in enumerate(checklists):
+        where = f"checklists[{index}]"
+        if not isinstance(checklist_data, dict):
+            raise BundleError(where, _("expected an object."))
+        if "checklist_version" not in checklist_data:
+            raise BundleError(
+                where, _("the key “%(key)s” is missing.") % {"key": "checklist_version"}
+            )
+        version = checklist_data["checklist_version"]
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise BundleError(
+                f"{where}.checklist_version", _("expected a version number (1, 2, …).")
+            )
+        body = {key: value for key, value in checklist_data.items() if key != "checklist_version"}
+        try:
+            # The same reader as a checklist file's, so both accept exactly the same content.
+            checklist_create_from_data(mission=mission, data=body, where=where, version=version)
+        except ChecklistFileError as error:
+            raise BundleError(error.where, error.message) from None

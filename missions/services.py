@@ -21,7 +21,7 @@ def mission_create(*, mission: Mission, created_by: AbstractBaseUser) -> Mission
 
 
 COORDINATOR_GROUP = "Mission coordinators"
-COORDINATED_APPS = ("missions", "observers", "stations")
+COORDINATED_APPS = ("missions", "observers", "stations", "reports")
 
 
 def coordinators_group_ensure() -> Group:

@@ -112,6 +112,10 @@ class ParticipationAdmin(MissionImportExportMixin, MissionScopedAdmin):
         ),
     ]
 
+    def get_queryset(self, request):
+        # Autocomplete names each result "observer (mission)"; join for it as for the list.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
         # Linking a user account is an account decision, and coordinators cannot see

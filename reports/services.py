@@ -343,6 +343,7 @@ def visit_mark_reviewed(*, visit: Visit, reviewer: AbstractBaseUser) -> bool:
             reviewed_by=reviewer,
             reviewed_at=timezone.now(),
             review_comment="",
+            updated_at=timezone.now(),
         )
     )
     if changed:
@@ -354,7 +355,10 @@ def visit_mark_reviewed(*, visit: Visit, reviewer: AbstractBaseUser) -> bool:
 
 @transaction.atomic
 def visit_send_back(*, visit: Visit, reviewer: AbstractBaseUser, comment: str) -> None:
-    """Send a visit back to its observer for correction, with the reviewer's comment."""
+    """Send a visit back to its observer for correction, with the reviewer's comment.
+
+    A reviewed visit can be sent back too: a coordinator who finds a mistake later reopens it.
+    """
     comment = comment.strip()
     if not comment:
         raise ValidationError({"review_comment": _("Say what the observer should correct.")})
@@ -363,6 +367,7 @@ def visit_send_back(*, visit: Visit, reviewer: AbstractBaseUser, comment: str) -
         review_comment=comment,
         reviewed_by=reviewer,
         reviewed_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     VisitRevision.objects.create(
         visit=visit,
@@ -372,18 +377,24 @@ def visit_send_back(*, visit: Visit, reviewer: AbstractBaseUser, comment: str) -
     )
 
 
+def checklist_next_version(*, mission: Mission, code: str) -> int:
+    """Return the version number the next checklist of this code in the mission gets.
+
+    Call inside a transaction: it locks the mission's row so that two imports of the same
+    code cannot both take the same number (there may be no checklist row to lock yet).
+    """
+    list(Mission.objects.select_for_update().filter(pk=mission.pk).values_list("pk"))
+    latest = Checklist.objects.filter(mission=mission, code=code).aggregate(Max("version"))
+    return (latest["version__max"] or 0) + 1
+
+
 @transaction.atomic
 def checklist_new_version(*, checklist: Checklist) -> Checklist:
     """Copy a checklist version, its sections and questions, into the next version number."""
-    latest = (
-        Checklist.objects.filter(mission=checklist.mission_id, code=checklist.code)
-        .select_for_update()
-        .aggregate(Max("version"))["version__max"]
-    )
     copy = Checklist.objects.create(
         mission_id=checklist.mission_id,
         code=checklist.code,
-        version=latest + 1,
+        version=checklist_next_version(mission=checklist.mission, code=checklist.code),
         title=checklist.title,
         phase=checklist.phase,
         description=checklist.description,

@@ -35,8 +35,8 @@ def observer_page(view):
             if selectors.mission_is_known_to(user=request.user, slug=slug):
                 raise PermissionDenied(_("These pages are for the mission's observers.")) from None
             raise
-        timezone.activate(participation.mission.time_zone)
-        return view(request, participation, *args, **kwargs)
+        with timezone.override(participation.mission.time_zone):
+            return view(request, participation, *args, **kwargs)
 
     return wrapper
 

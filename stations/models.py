@@ -199,9 +199,15 @@ class Assignment(models.Model):
         return f"{self.team} → {self.station} ({self.date:%d.%m.%Y})"
 
     def clean(self) -> None:
-        if not (self.team_id and self.station_id):
+        # An inline on a team being created has the team object but no team id yet.
+        team = (
+            getattr(self, "team", None)
+            if self.team_id or "team" in self._state.fields_cache
+            else None
+        )
+        if team is None or not self.station_id:
             return
-        mission = self.team.mission
+        mission = team.mission
         if self.station.election.mission_id != mission.pk:
             raise ValidationError({"station": _("This polling station is not in this election.")})
         if self.date and not (mission.starts_on <= self.date <= mission.ends_on):

@@ -1,0 +1,3 @@
+from reports.admin import checklists, visits
+
+__all__ = ["checklists", "visits"]

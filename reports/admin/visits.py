@@ -1,0 +1,445 @@
+"""Admin for filed visits and their review.
+
+The observer owns what a visit says; coordinators read it here and do one of two things with
+it: mark it reviewed, or send it back with a comment saying what to correct. Both go through
+the services in reports.services, from the changelist (actions) and from the change page (the
+two buttons under the visit), so each review is recorded in the visit's history.
+"""
+
+import zoneinfo
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from missions.scoping import MissionScopedAdmin
+from missions.selectors import missions_coordinated_by
+from observers.models import Participation
+from reports.models import Answer, Incident, Visit, VisitRevision
+from reports.services import visit_mark_reviewed, visit_send_back
+from stations.models import PATH_SEPARATOR, Area
+
+MARK_REVIEWED = "_mark_reviewed"
+SEND_BACK = "_send_back"
+
+
+def _mission_time(visit: Visit, moment):
+    """Show a time as the observer saw it, in the mission's time zone."""
+    if moment is None:
+        return None
+    return formats.localize(timezone.localtime(moment, zoneinfo.ZoneInfo(visit.mission.time_zone)))
+
+
+class AreaFilter(admin.SimpleListFilter):
+    """The areas of the user's missions; choosing a region shows the visits in all its parts."""
+
+    title = _("area")
+    parameter_name = "area"
+
+    def lookups(self, request, model_admin):
+        areas = list(
+            Area.objects.filter(election__mission__in=missions_coordinated_by(request.user))
+            .select_related("election__mission")
+            .order_by("election__mission__name", "path")
+        )
+        # Kept for queryset(): the chosen area is already in memory, so filtering costs nothing.
+        self.areas = {str(area.pk): area for area in areas}
+        several = len({area.election_id for area in areas}) > 1
+        return [
+            (
+                str(area.pk),
+                _("%(area)s (%(mission)s)") % {"area": area.path, "mission": area.election.mission}
+                if several
+                else area.path,
+            )
+            for area in areas
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        area = self.areas.get(self.value())
+        if area is None:
+            return queryset.none()
+        return queryset.filter(
+            Q(station__area=area)
+            | Q(
+                station__area__election=area.election_id,
+                station__area__path__startswith=area.path + PATH_SEPARATOR,
+            )
+        )
+
+
+class FiledByFilter(admin.RelatedOnlyFieldListFilter):
+    """Observers who filed visits, by name, read in one query."""
+
+    def field_choices(self, field, request, model_admin):
+        filers = model_admin.get_queryset(request).values("filed_by")
+        participations = (
+            Participation.objects.filter(pk__in=filers)
+            .select_related("observer")
+            .order_by("observer__full_name", "pk")
+        )
+        return [(p.pk, p.observer.full_name) for p in participations]
+
+
+class VisitReviewForm(forms.ModelForm):
+    """The change page's one editable field, the comment, and the button that was pressed."""
+
+    class Meta:
+        model = Visit
+        fields = ["review_comment"]
+        labels = {"review_comment": _("Comment to the observer")}
+        help_texts = {
+            "review_comment": _(
+                "Needed to send the visit back: say what the observer should correct."
+            )
+        }
+        widgets = {"review_comment": forms.Textarea(attrs={"rows": 3, "cols": 60})}
+
+    def clean(self):
+        cleaned = super().clean()
+        if SEND_BACK in self.data:
+            cleaned["review_action"] = SEND_BACK
+            if not (cleaned.get("review_comment") or "").strip():
+                self.add_error("review_comment", _("Say what the observer should correct."))
+        elif MARK_REVIEWED in self.data:
+            cleaned["review_action"] = MARK_REVIEWED
+        else:
+            raise ValidationError(
+                _("Choose “Mark reviewed” or “Send back for correction”."), code="no_action"
+            )
+        return cleaned
+
+
+class SendBackForm(forms.Form):
+    review_comment = forms.CharField(
+        label=_("Comment to the observers"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("Say what should be corrected; each observer sees it on their visit."),
+        error_messages={"required": _("Say what the observers should correct.")},
+    )
+
+
+@admin.register(Visit)
+class VisitAdmin(MissionScopedAdmin):
+    mission_lookup = "mission"
+    form = VisitReviewForm
+    change_form_template = "admin/reports/visit/change_form.html"
+    list_display = [
+        "station_number",
+        "area",
+        "phase",
+        "checklist",
+        "filed_by_name",
+        "arrived",
+        "has_concerns",
+        "incident_count",
+        "review",
+    ]
+    list_display_links = ["station_number"]
+    list_filter = [
+        ("mission", admin.RelatedOnlyFieldListFilter),
+        AreaFilter,
+        "checklist__phase",
+        ("filed_by", FiledByFilter),
+        "has_concerns",
+        "review",
+    ]
+    # A country has thousands of stations: find one by its number rather than in a filter.
+    search_fields = [
+        "=station__number",
+        "station__name",
+        "filed_by__observer__full_name",
+        "filed_by__observer__other_names",
+    ]
+    search_help_text = _("Polling station number or name, or the observer's name.")
+    list_select_related = ["mission", "station__area", "checklist", "filed_by__observer"]
+    list_per_page = 50
+    actions = ["mark_reviewed", "send_back"]
+    readonly_fields = [
+        "mission",
+        "station",
+        "checklist",
+        "phase",
+        "filed_by_name",
+        "observer_names",
+        "arrived_at",
+        "departed_at",
+        "voters_on_list",
+        "ballots_issued",
+        "has_concerns",
+        "created_at",
+        "updated_at",
+        "answers_table",
+        "incidents_table",
+        "notes",
+        "attachments_list",
+        "review",
+        "reviewed_by",
+        "reviewed_at",
+        "history_table",
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        zone = obj.mission.time_zone if obj is not None else ""
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "mission",
+                        "station",
+                        ("checklist", "phase"),
+                        ("filed_by_name", "observer_names"),
+                        ("arrived_at", "departed_at"),
+                        ("voters_on_list", "ballots_issued"),
+                        "has_concerns",
+                        ("created_at", "updated_at"),
+                    ],
+                    "description": _("Times are in the mission's time zone, %(zone)s.")
+                    % {"zone": zone},
+                },
+            ),
+            (_("Answers"), {"fields": ["answers_table"]}),
+            (_("Incidents"), {"fields": ["incidents_table"]}),
+            (_("Notes and attachments"), {"fields": ["notes", "attachments_list"]}),
+            (
+                _("Review"),
+                {"fields": [("review", "reviewed_by", "reviewed_at"), "review_comment"]},
+            ),
+            (_("History"), {"fields": ["history_table"]}),
+        ]
+
+    def get_queryset(self, request):
+        # A subquery, not Count() over a join: the filters' own queries reuse this queryset
+        # and must not inherit a GROUP BY.
+        incidents = (
+            Incident.objects.filter(visit=OuterRef("pk"))
+            .order_by()
+            .values("visit")
+            .annotate(total=Count("pk"))
+            .values("total")
+        )
+        return (
+            super().get_queryset(request).annotate(incident_total=Coalesce(Subquery(incidents), 0))
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        # Everything the change page shows, in a fixed number of queries.
+        queryset = (
+            self.get_queryset(request)
+            .select_related(
+                "mission", "station__area", "checklist", "filed_by__observer", "reviewed_by"
+            )
+            .prefetch_related(
+                Prefetch(
+                    "answers",
+                    queryset=Answer.objects.select_related("question__section").order_by(
+                        "question__section__position", "question__position", "question__pk"
+                    ),
+                ),
+                Prefetch("incidents", queryset=Incident.objects.select_related("question")),
+                "attachments",
+                Prefetch(
+                    "observers",
+                    queryset=Participation.objects.select_related("observer").order_by(
+                        "observer__full_name"
+                    ),
+                ),
+                Prefetch(
+                    "revisions",
+                    queryset=VisitRevision.objects.select_related("changed_by").order_by(
+                        "changed_at", "pk"
+                    ),
+                ),
+            )
+        )
+        field = Visit._meta.pk if from_field is None else Visit._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (Visit.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    # Observers file visits on the site and paper forms come in by import_visits; a filed
+    # visit is evidence, so only a superuser may delete one.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is None:
+            return response
+        # Rendered now, so every time on the page is in the mission's zone, as filed.
+        with timezone.override(zoneinfo.ZoneInfo(obj.mission.time_zone)):
+            return response.render()
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data["review_action"] == SEND_BACK:
+            visit_send_back(
+                visit=obj, reviewer=request.user, comment=form.cleaned_data["review_comment"]
+            )
+            self.message_user(
+                request,
+                _("The visit “%(visit)s” was sent back to its observer for correction.")
+                % {"visit": obj},
+                messages.SUCCESS,
+            )
+        elif visit_mark_reviewed(visit=obj, reviewer=request.user):
+            self.message_user(
+                request, _("The visit “%(visit)s” is reviewed.") % {"visit": obj}, messages.SUCCESS
+            )
+        else:
+            self.message_user(
+                request,
+                _("The visit “%(visit)s” was already reviewed.") % {"visit": obj},
+                messages.WARNING,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        # The services wrote everything; there is nothing related to save.
+        pass
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The admin's log says what the reviewer did; the visit's history says it in full.
+        if form.cleaned_data.get("review_action") == SEND_BACK:
+            action = VisitRevision.Action.SENT_BACK
+        else:
+            action = VisitRevision.Action.REVIEWED
+        return [{"changed": {"fields": [str(action.label)]}}]
+
+    def response_change(self, request, obj):
+        # save_model said what happened; go back to the list to review the next visit.
+        return self.response_post_save_change(request, obj)
+
+    # ---- The changelist's columns ----
+
+    @admin.display(description=_("polling station"), ordering="station__number")
+    def station_number(self, visit):
+        return visit.station.number
+
+    @admin.display(description=_("area"), ordering="station__area__path")
+    def area(self, visit):
+        return visit.station.area or "—"
+
+    @admin.display(description=_("phase"), ordering="checklist__phase")
+    def phase(self, visit):
+        return visit.checklist.get_phase_display()
+
+    @admin.display(description=_("filed by"), ordering="filed_by__observer__full_name")
+    def filed_by_name(self, visit):
+        return visit.filed_by.observer.full_name
+
+    @admin.display(description=_("arrived"), ordering="arrived_at")
+    def arrived(self, visit):
+        return _mission_time(visit, visit.arrived_at)
+
+    @admin.display(description=_("incidents"), ordering="incident_total")
+    def incident_count(self, visit):
+        return visit.incident_total
+
+    # ---- The change page's read-only sections ----
+
+    @admin.display(description=_("observers"))
+    def observer_names(self, visit):
+        return ", ".join(p.observer.full_name for p in visit.observers.all()) or "—"
+
+    @admin.display(description=_("answers"))
+    def answers_table(self, visit):
+        return render_to_string(
+            "admin/reports/visit/_answers.html", {"answers": visit.answers.all()}
+        )
+
+    @admin.display(description=_("incidents"))
+    def incidents_table(self, visit):
+        return render_to_string(
+            "admin/reports/visit/_incidents.html", {"incidents": visit.incidents.all()}
+        )
+
+    @admin.display(description=_("attachments"))
+    def attachments_list(self, visit):
+        return render_to_string(
+            "admin/reports/visit/_attachments.html",
+            {"visit": visit, "attachments": visit.attachments.all()},
+        )
+
+    @admin.display(description=_("history"))
+    def history_table(self, visit):
+        return render_to_string(
+            "admin/reports/visit/_history.html", {"revisions": visit.revisions.all()}
+        )
+
+    # ---- Actions ----
+
+    @admin.action(description=_("Mark reviewed"), permissions=["change"])
+    def mark_reviewed(self, request, queryset):
+        with transaction.atomic():
+            changed = sum(
+                visit_mark_reviewed(visit=visit, reviewer=request.user) for visit in queryset
+            )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d visit marked reviewed.", "%(count)d visits marked reviewed.", changed
+            )
+            % {"count": changed},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Send back for correction"), permissions=["change"])
+    def send_back(self, request, queryset):
+        # Like Django's delete confirmation: the first post shows the page asking for the
+        # comment, which posts to this action again with "post" set.
+        form = SendBackForm(request.POST if "post" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            visits = list(queryset)
+            with transaction.atomic():
+                for visit in visits:
+                    visit_send_back(
+                        visit=visit,
+                        reviewer=request.user,
+                        comment=form.cleaned_data["review_comment"],
+                    )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d visit sent back for correction.",
+                    "%(count)d visits sent back for correction.",
+                    len(visits),
+                )
+                % {"count": len(visits)},
+                messages.SUCCESS,
+            )
+            return None
+        visits = list(queryset)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send visits back for correction"),
+            "subtitle": None,
+            "opts": self.model._meta,
+            "form": form,
+            "visits": visits,
+            "question": ngettext(
+                "Send this visit back to its observer? Say what should be corrected.",
+                "Send these %(count)d visits back to their observers? Say what should be "
+                "corrected.",
+                len(visits),
+            )
+            % {"count": len(visits)},
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/reports/visit/send_back_confirmation.html", context)
