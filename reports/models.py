@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Phase
@@ -203,8 +204,10 @@ class Question(models.Model):
                 self.Kind.MULTIPLE,
             ):
                 errors["concern_answers"] = _("Only yes/no and choice answers signal concerns.")
-        if self.concern_above is not None and self.kind != self.Kind.NUMBER:
-            errors["concern_above"] = _("Only number questions have a threshold.")
+        if self.kind != self.Kind.NUMBER:
+            for name in ("concern_above", "min_value", "max_value"):
+                if getattr(self, name) is not None:
+                    errors[name] = _("Only number questions have limits and thresholds.")
         for field in ("clear_sentence", "concern_sentence"):
             try:
                 names = {name for _t, name, _f, _c in Formatter().parse(getattr(self, field))}
@@ -328,10 +331,7 @@ class Visit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("%(station)s, %(when)s") % {
-            "station": self.station,
-            "when": self.arrived_at.strftime("%d.%m.%Y %H:%M") if self.arrived_at else "",
-        }
+        return _("Visit %(pk)s to %(station)s") % {"pk": self.pk or "—", "station": self.station}
 
     @property
     def phase(self) -> str:
@@ -494,3 +494,192 @@ class VisitRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} — {self.changed_at:%d.%m.%Y %H:%M}"
+
+
+class StatementText(models.Model):
+    """A section of the mission's statements written by its coordinators (Markdown)."""
+
+    class Section(models.TextChoices):
+        INTRODUCTION = "introduction", _("Introduction")
+        LEGAL_BASIS = "legal_basis", _("Legal basis and the calling of the election")
+        PUBLIC_AWARENESS = "public_awareness", _("Public awareness")
+        PREPARATIONS = "preparations", _("Preparations for the election")
+        DISABILITIES = "disabilities", _("Electoral rights of people with disabilities")
+        MONITORING = "monitoring", _("Monitoring: the observers' impressions")
+        CONCLUSIONS = "conclusions", _("Main conclusions: closing words")
+        BRIEFING = "briefing", _("Press briefing: remarks of the head of mission")
+
+    mission = models.ForeignKey(
+        "missions.Mission",
+        on_delete=models.CASCADE,
+        related_name="statement_texts",
+        verbose_name=_("mission"),
+    )
+    section = models.CharField(_("section"), max_length=30, choices=Section.choices)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    body = models.TextField(
+        _("text"), blank=True, help_text=_("Markdown: paragraphs, lists, **bold**, *italics*.")
+    )
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("statement text")
+        verbose_name_plural = _("statement texts")
+        ordering = ["mission", "language", "section"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "section", "language"],
+                name="statement_text_once_per_section_and_language",
+                violation_error_message=_("This section already has a text in this language."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_section_display()} ({self.language})"
+
+
+class Statement(models.Model):
+    """One version of one of the mission's statements, compiled from its findings."""
+
+    class Kind(models.TextChoices):
+        PRELIMINARY = "preliminary", _("Preliminary statement")
+        FINAL = "final", _("Final statement")
+        BRIEFING = "briefing", _("Press briefing")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        COMPILING = "compiling", _("Compiling")
+        READY = "ready", _("Ready for approval")
+        FAILED = "failed", _("Failed")
+        APPROVED = "approved", _("Approved")
+        PUBLISHED = "published", _("Published")
+
+    class Assessment(models.TextChoices):
+        NO_VIOLATIONS = "no_violations", _("In line with the law; no violations recorded")
+        MINOR_SHORTCOMINGS = "minor", _("In line with the law; minor shortcomings noted")
+        SERIOUS_VIOLATIONS = "serious", _("Serious violations recorded")
+
+    mission = models.ForeignKey(
+        "missions.Mission",
+        on_delete=models.CASCADE,
+        related_name="statements",
+        verbose_name=_("mission"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    version = models.PositiveSmallIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    dated_on = models.DateField(_("dated"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    # A worker holds the job until this moment; a redelivered task or the sweep may take
+    # it over only after it passes, so a killed worker's job is redone, never done twice.
+    lease_until = models.DateTimeField(_("worker lease until"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    progress = models.CharField(_("progress"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    compiled_at = models.DateTimeField(_("compiled"), null=True, blank=True)
+    content = models.JSONField(_("document"), default=dict, blank=True, editable=False)
+    assessment = models.CharField(
+        _("overall assessment"), max_length=20, choices=Assessment.choices, blank=True
+    )
+    override_reason = models.TextField(
+        _("reason for keeping an assessment the findings contradict"), blank=True
+    )
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("override recorded by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    embargo_until = models.DateTimeField(_("embargoed until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        ordering = ["mission", "kind", "language", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "kind", "language", "version"],
+                name="statement_unique_version",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "lease_until"])]
+
+    def __str__(self) -> str:
+        return _("%(kind)s, version %(version)d (%(language)s)") % {
+            "kind": self.get_kind_display(),
+            "version": self.version,
+            "language": self.language,
+        }
+
+    @property
+    def is_released(self) -> bool:
+        """Published and past any embargo: anyone may read it."""
+        return self.status == self.Status.PUBLISHED and (
+            self.embargo_until is None or self.embargo_until <= timezone.now()
+        )
+
+
+class StatementDocument(models.Model):
+    class Format(models.TextChoices):
+        HTML = "html", "HTML"
+        PDF = "pdf", "PDF"
+        DOCX = "docx", "DOCX"
+
+    CONTENT_TYPES = {
+        "html": "text/html; charset=utf-8",
+        "pdf": "application/pdf",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="documents", verbose_name=_("statement")
+    )
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices)
+    file = models.FileField(_("file"), upload_to="statements/")
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("statement document")
+        verbose_name_plural = _("statement documents")
+        ordering = ["statement", "format"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "format"], name="statement_document_once_per_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} — {self.get_format_display()}"
+
+    @property
+    def content_type(self) -> str:
+        return self.CONTENT_TYPES[self.format]
