@@ -2,12 +2,13 @@
 
 The format is documented in docs/bundle.md. Objects refer to each other by natural keys
 (a delegation's name, an area's path, a station's number), never by database ids, so a
-bundle imports into any installation and under any slug. Later sections (visits,
-statement texts) are added as new top-level keys; a reader refuses keys it does not
-know rather than silently dropping what it cannot store.
+bundle imports into any installation and under any slug. New sections are added as new
+top-level keys; a reader refuses keys it does not know rather than silently dropping what
+it cannot store.
 """
 
 import re
+import zoneinfo
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -17,14 +18,16 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from missions.models import ActivityStation, Candidate, Election, Mission, MissionActivity
-from observers.models import Delegation, Observer, Participation
+from observers.models import Delegation, Observer, Participation, Team
 from reports.checklist_files import (
     ChecklistFileError,
     checklist_as_data,
     checklist_create_from_data,
 )
-from reports.models import Checklist
-from stations.models import Area, PollingStation
+from reports.forms import answer_field, answer_to_json
+from reports.models import Checklist, Incident, StatementText, Visit
+from reports.services import IncidentData, VisitData, visit_restore, visit_times_errors
+from stations.models import Area, Assignment, PollingStation
 
 FORMAT = "observa-mission-bundle"
 VERSION = 1
@@ -37,6 +40,7 @@ MISSION_FIELDS = (
     "status",
     "starts_on",
     "ends_on",
+    "time_zone",
     "inviting_body",
     "invited_on",
     "formed_on",
@@ -74,6 +78,10 @@ STATION_FIELDS = (
     "registered_voters",
 )
 ACTIVITY_FIELDS = ("date", "kind", "description")
+ASSIGNMENT_FIELDS = ("date", "phase", "notes")
+VISIT_FIELDS = ("voters_on_list", "ballots_issued", "notes", "review", "review_comment")
+INCIDENT_FIELDS = ("category", "severity", "description", "complaint_filed")
+STATEMENT_TEXT_FIELDS = ("section", "language", "body")
 
 
 class BundleError(Exception):
@@ -194,7 +202,104 @@ def mission_export(*, mission: Mission) -> dict[str, Any]:
             for activity in activities.order_by("date", "pk")
         ],
         "checklists": _export_checklists(mission),
+        "teams": _export_teams(mission),
+        "assignments": _export_assignments(mission),
+        "visits": _export_visits(mission),
+        "statement_texts": [
+            _fields(text, STATEMENT_TEXT_FIELDS)
+            for text in StatementText.objects.filter(mission=mission).order_by(
+                "language", "section"
+            )
+        ],
     }
+
+
+def _member_order(participation: Participation) -> tuple:
+    return (participation.delegation.position, participation.position, participation.pk)
+
+
+def _export_teams(mission: Mission) -> list[dict[str, Any]]:
+    teams = Team.objects.filter(mission=mission).prefetch_related(
+        models.Prefetch(
+            "members",
+            queryset=Participation.objects.select_related("observer", "delegation"),
+        )
+    )
+    return [
+        {
+            "name": team.name,
+            "members": [
+                m.observer.full_name for m in sorted(team.members.all(), key=_member_order)
+            ],
+        }
+        for team in teams.order_by("name")
+    ]
+
+
+def _export_assignments(mission: Mission) -> list[dict[str, Any]]:
+    assignments = Assignment.objects.filter(team__mission=mission).select_related("team", "station")
+    return [
+        {
+            "team": assignment.team.name,
+            "station": assignment.station.number,
+            **_fields(assignment, ASSIGNMENT_FIELDS),
+        }
+        for assignment in sorted(
+            assignments,
+            key=lambda a: (a.date, a.team.name, _natural_key(a.station.number), a.phase),
+        )
+    ]
+
+
+def _export_visits(mission: Mission) -> list[dict[str, Any]]:
+    # Times are written in the mission's time zone: a reader sees the polling station's clock.
+    zone = zoneinfo.ZoneInfo(mission.time_zone)
+    visits = (
+        Visit.objects.filter(mission=mission)
+        .select_related("station", "checklist", "filed_by__observer")
+        .prefetch_related(
+            models.Prefetch(
+                "observers",
+                queryset=Participation.objects.select_related("observer", "delegation"),
+            ),
+            "answers__question__section",
+            models.Prefetch("incidents", queryset=Incident.objects.select_related("question")),
+        )
+        .order_by("arrived_at", "pk")
+    )
+    exported = []
+    for visit in visits:
+        answers = sorted(
+            visit.answers.all(),
+            key=lambda a: (a.question.section.position, a.question.position, a.question.pk),
+        )
+        exported.append(
+            {
+                "station": visit.station.number,
+                "checklist": visit.checklist.code,
+                "checklist_version": visit.checklist.version,
+                "filed_by": visit.filed_by.observer.full_name,
+                "observers": [
+                    p.observer.full_name
+                    for p in sorted(visit.observers.all(), key=_member_order)
+                    if p.pk != visit.filed_by_id
+                ],
+                "arrived_at": visit.arrived_at.astimezone(zone).isoformat(),
+                "departed_at": visit.departed_at.astimezone(zone).isoformat()
+                if visit.departed_at
+                else None,
+                **_fields(visit, VISIT_FIELDS),
+                "answers": {a.question.code: a.value for a in answers},
+                "incidents": [
+                    {
+                        **_fields(incident, INCIDENT_FIELDS),
+                        "question": incident.question.code if incident.question else None,
+                    }
+                    for incident in visit.incidents.all()
+                ],
+            }
+        )
+    return exported
 
 
 def _export_checklists(mission: Mission) -> list[dict[str, Any]]:
@@ -283,7 +388,18 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
         bundle,
         "",
         required=("format", "version", "mission", "election"),
-        optional=("notes", "delegations", "areas", "stations", "activities", "checklists"),
+        optional=(
+            "notes",
+            "delegations",
+            "areas",
+            "stations",
+            "activities",
+            "checklists",
+            "teams",
+            "assignments",
+            "visits",
+            "statement_texts",
+        ),
     )
     if root["format"] != FORMAT:
         raise BundleError("format", _("this is not a mission bundle (expected “%s”).") % FORMAT)
@@ -325,17 +441,26 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
         values = _object(candidate_data, where, ("ballot_position", "full_name"), CANDIDATE_FIELDS)
         _save(_build(Candidate, values, election=election), where)
 
-    _import_delegations(mission, _list(root.get("delegations", []), "delegations"))
+    members = _import_delegations(mission, _list(root.get("delegations", []), "delegations"))
     areas_by_path = _import_areas(election, _list(root.get("areas", []), "areas"))
     stations = _import_stations(
         election, areas_by_path, _list(root.get("stations", []), "stations")
     )
     _import_activities(mission, stations, _list(root.get("activities", []), "activities"))
-    _import_checklists(mission, _list(root.get("checklists", []), "checklists"))
+    checklists = _import_checklists(mission, _list(root.get("checklists", []), "checklists"))
+    teams = _import_teams(mission, members, _list(root.get("teams", []), "teams"))
+    _import_assignments(teams, stations, _list(root.get("assignments", []), "assignments"))
+    _import_visits(mission, members, stations, checklists, _list(root.get("visits", []), "visits"))
+    for index, text_data in enumerate(_list(root.get("statement_texts", []), "statement_texts")):
+        where = f"statement_texts[{index}]"
+        values = _object(text_data, where, ("section", "language"), STATEMENT_TEXT_FIELDS)
+        _save(_build(StatementText, values, mission=mission), where)
     return mission
 
 
-def _import_delegations(mission: Mission, delegations: list) -> None:
+def _import_delegations(mission: Mission, delegations: list) -> dict[str, Participation]:
+    """Create the delegations and their members; return the members by full name."""
+    members: dict[str, Participation] = {}
     for d_index, delegation_data in enumerate(delegations):
         where = f"delegations[{d_index}]"
         values = _object(delegation_data, where, ("name", "kind"), (*DELEGATION_FIELDS, "members"))
@@ -386,6 +511,17 @@ def _import_delegations(mission: Mission, delegations: list) -> None:
             )
             participation.position = m_index
             _save(participation, m_where)
+            if observer.full_name in members:
+                raise BundleError(
+                    f"{m_where}.full_name",
+                    _(
+                        "two members are called “%(name)s”; teams and visits could not tell them "
+                        "apart."
+                    )
+                    % {"name": observer.full_name},
+                )
+            members[observer.full_name] = participation
+    return members
 
 
 def _import_areas(election: Election, areas: list, parent: Area | None = None, where="areas"):
@@ -444,6 +580,11 @@ def _import_stations(election: Election, areas_by_path: dict[str, Area], station
         except ValidationError as error:
             field, messages = next(iter(error.message_dict.items()))
             raise BundleError(f"{where}.{field}", " ".join(messages)) from None
+        if (station.latitude is None) != (station.longitude is None):
+            missing = "longitude" if station.longitude is None else "latitude"
+            raise BundleError(
+                f"{where}.{missing}", _("give both latitude and longitude, or neither.")
+            )
         by_number[station.number] = station
         batch.append(station)
     PollingStation.objects.bulk_create(batch, batch_size=1000)
@@ -456,17 +597,36 @@ def _import_activities(mission: Mission, stations: dict[str, PollingStation], ac
         values = _object(activity_data, where, ACTIVITY_FIELDS, (*ACTIVITY_FIELDS, "stations"))
         activity = _build(MissionActivity, {k: values[k] for k in ACTIVITY_FIELDS}, mission=mission)
         _save(activity, where)
+        seen: set[str] = set()
         for position, number in enumerate(_list(values.get("stations", []), where)):
-            station = stations.get(str(number))
-            if station is None:
+            station = _station(stations, number, f"{where}.stations[{position}]")
+            if station.number in seen:
                 raise BundleError(
                     f"{where}.stations[{position}]",
-                    _("no polling station No. %(number)s in the bundle.") % {"number": number},
+                    _("polling station No. %(number)s is listed twice.") % {"number": number},
                 )
+            seen.add(station.number)
             ActivityStation.objects.create(activity=activity, station=station, position=position)
 
 
-def _import_checklists(mission: Mission, checklists: list) -> None:
+def _station(stations: dict[str, PollingStation], number: Any, where: str) -> PollingStation:
+    station = stations.get(str(number))
+    if station is None:
+        raise BundleError(
+            where, _("no polling station No. %(number)s in the bundle.") % {"number": number}
+        )
+    return station
+
+
+def _member(members: dict[str, Participation], name: Any, where: str) -> Participation:
+    member = members.get(name) if isinstance(name, str) else None
+    if member is None:
+        raise BundleError(where, _("no mission member “%(name)s” in the bundle.") % {"name": name})
+    return member
+
+
+def _import_checklists(mission: Mission, checklists: list) -> dict[tuple[str, int], Checklist]:
+    created: dict[tuple[str, int], Checklist] = {}
     for index, checklist_data in enumerate(checklists):
         where = f"checklists[{index}]"
         if not isinstance(checklist_data, dict):
@@ -483,6 +643,181 @@ def _import_checklists(mission: Mission, checklists: list) -> None:
         body = {key: value for key, value in checklist_data.items() if key != "checklist_version"}
         try:
             # The same reader as a checklist file's, so both accept exactly the same content.
-            checklist_create_from_data(mission=mission, data=body, where=where, version=version)
+            checklist = checklist_create_from_data(
+                mission=mission, data=body, where=where, version=version
+            )
         except ChecklistFileError as error:
             raise BundleError(error.where, error.message) from None
+        created[(checklist.code, checklist.version)] = checklist
+    return created
+
+
+def _import_teams(mission: Mission, members: dict[str, Participation], teams: list):
+    by_name: dict[str, Team] = {}
+    for index, team_data in enumerate(teams):
+        where = f"teams[{index}]"
+        values = _object(team_data, where, ("name",), ("name", "members"))
+        team = _build(Team, {"name": values["name"]}, mission=mission)
+        _save(team, where)
+        team.members.set(
+            [
+                _member(members, name, f"{where}.members[{position}]")
+                for position, name in enumerate(_list(values.get("members", []), where))
+            ]
+        )
+        by_name[team.name] = team
+    return by_name
+
+
+def _import_assignments(teams: dict[str, Team], stations: dict[str, PollingStation], rows: list):
+    for index, row in enumerate(rows):
+        where = f"assignments[{index}]"
+        values = _object(
+            row,
+            where,
+            ("team", "station", "date", "phase"),
+            ("team", "station", *ASSIGNMENT_FIELDS),
+        )
+        team = teams.get(values["team"])
+        if team is None:
+            raise BundleError(
+                f"{where}.team", _("no team “%(name)s” in the bundle.") % {"name": values["team"]}
+            )
+        station = _station(stations, values["station"], f"{where}.station")
+        assignment = _build(
+            Assignment,
+            {k: values[k] for k in ASSIGNMENT_FIELDS if k in values},
+            team=team,
+            station=station,
+        )
+        _save(assignment, where)
+
+
+def _import_visits(
+    mission: Mission,
+    members: dict[str, Participation],
+    stations: dict[str, PollingStation],
+    checklists: dict[tuple[str, int], Checklist],
+    visits: list,
+) -> None:
+    questions_of: dict[int, dict[str, Any]] = {}
+    for index, visit_data in enumerate(visits):
+        where = f"visits[{index}]"
+        values = _object(
+            visit_data,
+            where,
+            ("station", "checklist", "checklist_version", "filed_by", "arrived_at"),
+            (
+                "station",
+                "checklist",
+                "checklist_version",
+                "filed_by",
+                "observers",
+                "arrived_at",
+                "departed_at",
+                *VISIT_FIELDS,
+                "answers",
+                "incidents",
+            ),
+        )
+        checklist = checklists.get((values["checklist"], values["checklist_version"]))
+        if checklist is None:
+            raise BundleError(
+                f"{where}.checklist",
+                _("no version %(version)s of the checklist “%(code)s” in the bundle.")
+                % {"version": values["checklist_version"], "code": values["checklist"]},
+            )
+        if checklist.pk not in questions_of:
+            questions_of[checklist.pk] = {q.code: q for q in checklist.questions.all()}
+        questions = questions_of[checklist.pk]
+        filed_by = _member(members, values["filed_by"], f"{where}.filed_by")
+        observers = [
+            _member(members, name, f"{where}.observers[{position}]")
+            for position, name in enumerate(_list(values.get("observers", []), where))
+        ]
+        moments = {}
+        for name in ("arrived_at", "departed_at"):
+            raw = values.get(name)
+            try:
+                moments[name] = Visit._meta.get_field(name).to_python(raw) if raw else None
+            except ValidationError as error:
+                raise BundleError(f"{where}.{name}", " ".join(error.messages)) from None
+        if moments["arrived_at"] is None:
+            raise BundleError(f"{where}.arrived_at", _("the arrival time is missing."))
+        for name, message in visit_times_errors(mission=mission, **moments).items():
+            raise BundleError(f"{where}.{name}", message)
+
+        answers_data = values.get("answers", {})
+        if not isinstance(answers_data, dict):
+            raise BundleError(f"{where}.answers", _("expected an object of answers by code."))
+        answers = {}
+        for code, question in questions.items():
+            raw = answers_data.get(code)
+            try:
+                cleaned = answer_field(question).clean(raw if raw is not None else "")
+            except ValidationError as error:
+                raise BundleError(f"{where}.answers.{code}", " ".join(error.messages)) from None
+            answers[question.pk] = answer_to_json(question, cleaned)
+        unknown = sorted(set(answers_data) - set(questions))
+        if unknown:
+            raise BundleError(
+                f"{where}.answers.{unknown[0]}",
+                _("the checklist has no question “%(code)s”.") % {"code": unknown[0]},
+            )
+
+        incidents = []
+        for i_index, incident_data in enumerate(_list(values.get("incidents", []), where)):
+            i_where = f"{where}.incidents[{i_index}]"
+            incident_values = _object(
+                incident_data,
+                i_where,
+                ("category", "severity", "description"),
+                (*INCIDENT_FIELDS, "question"),
+            )
+            code = incident_values.get("question")
+            if code is not None and code not in questions:
+                raise BundleError(
+                    f"{i_where}.question",
+                    _("the checklist has no question “%(code)s”.") % {"code": code},
+                )
+            incident = Incident(
+                **{k: incident_values[k] for k in INCIDENT_FIELDS if k in incident_values}
+            )
+            try:
+                incident.full_clean(exclude=["visit", "question"])
+            except ValidationError as error:
+                field, messages = next(iter(error.message_dict.items()))
+                raise BundleError(f"{i_where}.{field}", " ".join(messages)) from None
+            incidents.append(
+                IncidentData(
+                    category=incident.category,
+                    severity=incident.severity,
+                    description=incident.description,
+                    complaint_filed=incident.complaint_filed,
+                    question=questions.get(code) if code else None,
+                )
+            )
+        station = _station(stations, values["station"], f"{where}.station")
+        data = VisitData(
+            station=station,
+            checklist=checklist,
+            arrived_at=moments["arrived_at"],
+            departed_at=moments["departed_at"],
+            voters_on_list=values.get("voters_on_list"),
+            ballots_issued=values.get("ballots_issued"),
+            notes=values.get("notes") or "",
+            answers=answers,
+            incidents=incidents,
+            observers=observers,
+        )
+        try:
+            visit_restore(
+                participation=filed_by,
+                data=data,
+                review=values.get("review") or Visit.Review.SUBMITTED,
+                review_comment=values.get("review_comment") or "",
+            )
+        except ValidationError as error:
+            field, messages = next(iter(error.message_dict.items()))
+            place = where if field == "__all__" else f"{where}.{field}"
+            raise BundleError(place, " ".join(messages)) from None

@@ -215,6 +215,40 @@ def _write_content(visit: Visit, data: VisitData) -> None:
         visit.save(update_fields=["has_concerns"])
 
 
+@transaction.atomic
+def visit_restore(
+    *,
+    participation: Participation,
+    data: VisitData,
+    review: str = Visit.Review.SUBMITTED,
+    review_comment: str = "",
+) -> Visit:
+    """Recreate a visit carried from another installation, with its review state.
+
+    The same rules as filing apply to its content; the observer's accreditation today does
+    not matter, since the visit was filed when it was valid.
+    """
+    visit_validate(mission_id=participation.mission_id, data=data)
+    visit = Visit(
+        mission_id=participation.mission_id,
+        station=data.station,
+        checklist=data.checklist,
+        filed_by=participation,
+        arrived_at=data.arrived_at,
+        departed_at=data.departed_at,
+        voters_on_list=data.voters_on_list,
+        ballots_issued=data.ballots_issued,
+        notes=data.notes,
+        review=review,
+        review_comment=review_comment,
+    )
+    # visit_validate covered the check constraints; the key is new, so unique.
+    visit.full_clean(validate_unique=False, validate_constraints=False)
+    visit.save(force_insert=True)
+    _write_content(visit, data)
+    return visit
+
+
 def visit_submit(
     *,
     participation: Participation,

@@ -7,8 +7,10 @@ from django.core.management import CommandError, call_command
 
 from missions.bundle import BundleError, mission_export, mission_import
 from missions.models import Mission
-from observers.models import Observer, Participation
-from stations.models import Area, PollingStation
+from observers.models import Observer, Participation, Team
+from reports.models import StatementText, Visit
+from reports.services import IncidentData, VisitData, visit_restore
+from stations.models import Area, Assignment, PollingStation
 from tests.factories import (
     ActivityFactory,
     AreaFactory,
@@ -18,6 +20,7 @@ from tests.factories import (
     ParticipationFactory,
     PollingStationFactory,
 )
+from tests.visits_support import election_day, make_checklist
 
 
 @pytest.fixture
@@ -60,7 +63,54 @@ def full_mission(db):
     visit = ActivityFactory(mission=mission, kind="visit", description="Visited stations")
     for position, station in enumerate(reversed(stations)):
         visit.station_visits.create(station=station, position=position)
+    _observations(mission, stations)
     return mission
+
+
+def _observations(mission, stations):
+    """Teams, an assignment, a checklist and a visit with answers and an incident."""
+    mission.time_zone = "Asia/Almaty"
+    mission.save()
+    checklist = make_checklist(mission)
+    members = list(Participation.objects.filter(mission=mission).order_by("pk"))
+    team = Team.objects.create(mission=mission, name="Team 1")
+    team.members.set(members)
+    Assignment.objects.create(team=team, station=stations[0], date=mission.ends_on, phase="voting")
+    questions = {q.code: q for q in checklist.questions.all()}
+    visit_restore(
+        participation=members[0],
+        data=VisitData(
+            station=stations[0],
+            checklist=checklist,
+            arrived_at=election_day(mission, 10),
+            departed_at=election_day(mission, 11),
+            voters_on_list=1800,
+            ballots_issued=700,
+            answers={
+                questions["info_materials"].pk: "yes",
+                questions["evacuation_plan"].pk: "no",
+                questions["box_sealed"].pk: "yes",
+                questions["atmosphere"].pk: "calm",
+                questions["problems"].pk: ["queue"],
+                questions["waiting"].pk: 12,
+                questions["opened_at"].pk: "08:00",
+            },
+            incidents=[
+                IncidentData(
+                    category="campaigning",
+                    severity="minor",
+                    description="Posters at the entrance",
+                    complaint_filed=True,
+                    question=questions["atmosphere"],
+                )
+            ],
+            observers=members[1:],
+        ),
+        review="reviewed",
+    )
+    StatementText.objects.create(
+        mission=mission, section="legal_basis", body="1. The *Constitution*."
+    )
 
 
 def test_export_then_import_under_a_new_slug_gives_the_same_bundle(full_mission):
@@ -76,6 +126,23 @@ def test_export_then_import_under_a_new_slug_gives_the_same_bundle(full_mission)
     # The same people serve on both missions: the person records are shared.
     assert Observer.objects.filter(full_name="Zhang Ming").count() == 1
     assert Participation.objects.filter(observer__full_name="Zhang Ming").count() == 2
+
+
+def test_the_bundle_carries_visits_with_their_answers_incidents_and_review(full_mission):
+    copy_of_mission = mission_import(bundle=mission_export(mission=full_mission), slug="copy")
+
+    visit = Visit.objects.get(mission=copy_of_mission)
+    assert visit.review == Visit.Review.REVIEWED
+    assert visit.has_concerns
+    assert visit.answers.get(question__code="evacuation_plan").is_concern
+    assert visit.answers.get(question__code="problems").value == ["queue"]
+    assert visit.incidents.get().complaint_filed
+    assert visit.observers.count() == 2
+    assert visit.checklist.mission == copy_of_mission
+    assert copy_of_mission.teams.get().assignments.get().station.number == "83"
+    assert copy_of_mission.statement_texts.get().body == "1. The *Constitution*."
+    original = Visit.objects.get(mission=full_mission)
+    assert visit.key != original.key
 
 
 def test_export_keeps_the_order_the_statement_follows(full_mission):
@@ -131,7 +198,7 @@ def _assert_refused(bundle, where, message):
     [
         (lambda b: b.update(format="something-else"), "format", "not a mission bundle"),
         (lambda b: b.update(version=99), "version", "not supported"),
-        (lambda b: b.update(visits=[]), "", "unknown key “visits”"),
+        (lambda b: b.update(ballots=[]), "", "unknown key “ballots”"),
         (lambda b: b["mission"].pop("name"), "mission", "“name” is missing"),
         (
             lambda b: b["mission"].update(starts_on="2022-13-01"),
@@ -169,6 +236,56 @@ def _assert_refused(bundle, where, message):
             "no polling station No. 999",
         ),
         (lambda b: b.update(stations={}), "stations", "expected a list"),
+        (
+            lambda b: b["stations"][0].update(latitude="51.1", longitude=None),
+            "stations[0].longitude",
+            "both latitude and longitude",
+        ),
+        (
+            lambda b: b["activities"][0]["stations"].append("58"),
+            "activities[0].stations[3]",
+            "listed twice",
+        ),
+        (
+            lambda b: b["visits"][0]["answers"].update(box_sealed="maybe"),
+            "visits[0].answers.box_sealed",
+            "Select a valid choice",
+        ),
+        (
+            lambda b: b["visits"][0]["answers"].pop("box_sealed"),
+            "visits[0].answers.box_sealed",
+            "This field is required",
+        ),
+        (
+            lambda b: b["visits"][0].update(arrived_at="2023-01-01T10:00:00+06:00"),
+            "visits[0].arrived_at",
+            "outside the mission period",
+        ),
+        (
+            lambda b: b["visits"][0].update(filed_by="Nobody"),
+            "visits[0].filed_by",
+            "no mission member “Nobody”",
+        ),
+        (
+            lambda b: b["visits"][0].update(checklist_version=7),
+            "visits[0].checklist",
+            "no version 7",
+        ),
+        (
+            lambda b: b["visits"][0]["incidents"][0].update(severity="apocalyptic"),
+            "visits[0].incidents[0].severity",
+            "not a valid choice",
+        ),
+        (
+            lambda b: b["assignments"][0].update(team="Team Z"),
+            "assignments[0].team",
+            "no team “Team Z”",
+        ),
+        (
+            lambda b: b["teams"][0]["members"].append("Nobody"),
+            "teams[0].members[2]",
+            "no mission member “Nobody”",
+        ),
     ],
 )
 def test_a_damaged_bundle_is_refused_with_its_place_and_writes_nothing(
