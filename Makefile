@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format worker migrate demo bench-import clean
+.PHONY: help install run test lint format worker migrate demo bench-import bench-surge clean
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
@@ -50,6 +50,11 @@ worker: install
 
 bench-import: install
 	$(PY) bench/import_stations.py
+
+# Needs PostgreSQL on 127.0.0.1:5432; makes its own database and serves it with gunicorn.
+bench-surge: install
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) bench/visit_surge.py --clients 32 --seconds 20
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -240,6 +240,7 @@ class VisitForm(forms.Form):
                 for question in self.questions
             },
             incidents=incidents,
+            questions=self.questions,
         )
 
     def add_service_errors(self, error: ValidationError) -> None:

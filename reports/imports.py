@@ -274,7 +274,7 @@ def _row_check(
         answers=answers,
     )
     try:
-        visit_validate(mission_id=mission.pk, data=data)
+        visit_validate(mission=mission, data=data)
     except ValidationError as error:
         for name, messages in error.message_dict.items():
             errors.add(row.number, COLUMN_OF_FIELD.get(name), " ".join(messages))

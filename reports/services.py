@@ -30,6 +30,10 @@ from reports.models import (
 )
 from stations.models import PollingStation
 
+# Relations the caller hands over as loaded objects: validating them again would only
+# re-fetch each one.
+LOADED_RELATIONS = ["mission", "station", "checklist", "filed_by"]
+
 
 class VisitRefused(Exception):
     """The user may not file or change this visit; the message says why."""
@@ -58,6 +62,8 @@ class VisitData:
     answers: dict[int, Any] = field(default_factory=dict)  # question id → value
     incidents: list[IncidentData] = field(default_factory=list)
     observers: Sequence[Participation] = ()
+    # The checklist's questions when the caller has them already (the form does).
+    questions: list[Question] | None = None
 
 
 def participation_check_may_file(participation: Participation) -> None:
@@ -99,14 +105,14 @@ def visit_times_errors(
     return errors
 
 
-def visit_validate(*, mission_id: int, data: VisitData) -> None:
+def visit_validate(*, mission: Mission, data: VisitData) -> None:
     """Check what a form cannot check on its own; raise ValidationError keyed by field."""
     errors = visit_times_errors(
-        mission=data.checklist.mission, arrived_at=data.arrived_at, departed_at=data.departed_at
+        mission=mission, arrived_at=data.arrived_at, departed_at=data.departed_at
     )
-    if data.station.election.mission_id != mission_id:
+    if data.station.election_id != mission.election.pk:
         errors["station"] = _("This polling station is not in this mission's election.")
-    if data.checklist.mission_id != mission_id:
+    if data.checklist.mission_id != mission.pk:
         errors["checklist"] = _("This checklist belongs to another mission.")
     if (
         data.ballots_issued is not None
@@ -202,17 +208,32 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     return changes
 
 
-def _write_content(visit: Visit, data: VisitData) -> None:
-    questions = list(data.checklist.questions.all())
+def _content(visit: Visit, data: VisitData) -> tuple[list[Answer], list[Incident]]:
+    """Build a visit's answers and incidents, and set whether it has concerns, unsaved."""
+    questions = data.questions
+    if questions is None:
+        questions = list(data.checklist.questions.all())
     answers = _answers(visit, questions, data.answers)
     incidents = _incidents(visit, data.incidents)
+    visit.has_concerns = any(a.is_concern for a in answers) or bool(incidents)
+    return answers, incidents
+
+
+def _content_save(
+    visit: Visit,
+    content: tuple[list[Answer], list[Incident]],
+    observers: Sequence[Participation],
+    *,
+    replacing: bool,
+) -> None:
+    answers, incidents = content
     Answer.objects.bulk_create(answers)
     Incident.objects.bulk_create(incidents)
-    visit.observers.set({visit.filed_by_id, *(p.pk for p in data.observers)})
-    has_concerns = any(a.is_concern for a in answers) or bool(incidents)
-    if has_concerns != visit.has_concerns:
-        visit.has_concerns = has_concerns
-        visit.save(update_fields=["has_concerns"])
+    members = {visit.filed_by_id, *(p.pk for p in observers)}
+    if replacing:
+        visit.observers.set(members)
+    else:
+        visit.observers.add(*members)
 
 
 @transaction.atomic
@@ -228,7 +249,7 @@ def visit_restore(
     The same rules as filing apply to its content; the observer's accreditation today does
     not matter, since the visit was filed when it was valid.
     """
-    visit_validate(mission_id=participation.mission_id, data=data)
+    visit_validate(mission=participation.mission, data=data)
     visit = Visit(
         mission_id=participation.mission_id,
         station=data.station,
@@ -242,10 +263,11 @@ def visit_restore(
         review=review,
         review_comment=review_comment,
     )
+    content = _content(visit, data)
     # visit_validate covered the check constraints; the key is new, so unique.
-    visit.full_clean(validate_unique=False, validate_constraints=False)
+    visit.full_clean(exclude=LOADED_RELATIONS, validate_unique=False, validate_constraints=False)
     visit.save(force_insert=True)
-    _write_content(visit, data)
+    _content_save(visit, content, data.observers, replacing=False)
     return visit
 
 
@@ -265,10 +287,7 @@ def visit_submit(
     by field) for data the form could not check.
     """
     participation_check_may_file(participation)
-    existing = Visit.objects.filter(key=key).first()
-    if existing is not None:
-        return _same_filer(existing, participation), False
-    visit_validate(mission_id=participation.mission_id, data=data)
+    visit_validate(mission=participation.mission, data=data)
     try:
         with transaction.atomic():
             visit = Visit(
@@ -283,10 +302,14 @@ def visit_submit(
                 ballots_issued=data.ballots_issued,
                 notes=data.notes,
             )
-            # The key's uniqueness is left to the database: a check here would race.
-            visit.full_clean(validate_unique=False, validate_constraints=False)
+            content = _content(visit, data)
+            # The key's uniqueness is left to the database: a check first would race, and
+            # a retry costs one refused insert.
+            visit.full_clean(
+                exclude=LOADED_RELATIONS, validate_unique=False, validate_constraints=False
+            )
             visit.save(force_insert=True)
-            _write_content(visit, data)
+            _content_save(visit, content, data.observers, replacing=False)
             _attachments_store(visit, files, user)
             VisitRevision.objects.create(
                 visit=visit, changed_by=user, action=VisitRevision.Action.FILED
@@ -331,7 +354,7 @@ def visit_update(
         raise VisitRefused(_("This visit has been reviewed and can no longer be changed."))
     if data.checklist.pk != visit.checklist_id:
         raise ValidationError({"checklist": _("A filed visit keeps its checklist.")})
-    visit_validate(mission_id=visit.mission_id, data=data)
+    visit_validate(mission=participation.mission, data=data)
     before = _snapshot(visit)
     visit.station = data.station
     visit.arrived_at = data.arrived_at
@@ -351,11 +374,13 @@ def visit_update(
     if visit.review == Visit.Review.RETURNED:
         visit.review = Visit.Review.SUBMITTED
         update_fields.append("review")
-    visit.full_clean(validate_unique=False)
+    content = _content(visit, data)
+    update_fields.append("has_concerns")
+    visit.full_clean(exclude=LOADED_RELATIONS, validate_unique=False)
     visit.save(update_fields=update_fields)
     visit.answers.all().delete()
     visit.incidents.all().delete()
-    _write_content(visit, data)
+    _content_save(visit, content, data.observers, replacing=True)
     added = _attachments_store(visit, files, user)
     changes = _diff(before, _snapshot(visit))
     if added:
