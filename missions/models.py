@@ -214,7 +214,13 @@ class MissionActivity(models.Model):
     )
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    description = models.TextField(_("description"))
+    description = models.TextField(
+        _("description"),
+        help_text=_(
+            "Written to follow “On 19 November,”, e.g. “the head of mission met the election "
+            "commission.” Where the stations visited should be named, write {stations}."
+        ),
+    )
     stations = models.ManyToManyField(
         "stations.PollingStation",
         through="ActivityStation",

@@ -501,6 +501,7 @@ class StatementText(models.Model):
 
     class Section(models.TextChoices):
         INTRODUCTION = "introduction", _("Introduction")
+        ACTIVITIES = "activities", _("Activities: how the mission worked")
         LEGAL_BASIS = "legal_basis", _("Legal basis and the calling of the election")
         PUBLIC_AWARENESS = "public_awareness", _("Public awareness")
         PREPARATIONS = "preparations", _("Preparations for the election")

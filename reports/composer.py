@@ -1,0 +1,1086 @@
+"""Compose a mission's statements from its records, its findings and its authored texts.
+
+The composer builds a plain Document (reports.document); renderers turn it into HTML, PDF
+and DOCX. Every sentence built from data comes from a translatable template with correct
+plurals and is written in the statement's language; every paragraph built from the findings
+carries its evidence. Authored sections are Markdown written by coordinators, read into the
+same paragraphs and lists, so nothing they type becomes markup.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+from markdown_it import MarkdownIt
+
+from missions.models import Candidate, Mission, MissionActivity, Phase
+from observers.models import Delegation, Participation
+from reports.document import Block, Document, ListBlock, Paragraph, Run, Section
+from reports.findings import ELECTION_DAY_PHASES, AreaCoverage, Evidence, Findings
+from reports.models import Incident, Statement, StatementText
+
+Kind = Statement.Kind
+Assessment = Statement.Assessment
+Text = StatementText.Section
+
+# Observed and announced turnout that differ by no more than this many points "correspond".
+TURNOUT_TOLERANCE = 3
+
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+def statement_compose(
+    *,
+    mission: Mission,
+    kind: str,
+    language: str,
+    findings: Findings,
+    dated_on: datetime.date,
+    place: str = "",
+    assessment: str = "",
+) -> Document:
+    """Compose one statement of the mission in the given language."""
+    with translation.override(language):
+        composer = _Composer(mission, language, findings, dated_on, place, assessment)
+        if kind == Kind.FINAL:
+            return composer.final_statement()
+        if kind == Kind.PRELIMINARY:
+            return composer.preliminary_statement()
+        if kind == Kind.BRIEFING:
+            return composer.press_briefing()
+    raise ValueError(f"unknown statement kind {kind!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# Wording helpers, each in the active language
+
+
+def spelled(number: int) -> str:
+    """Spell out one to ten, as a statement does; larger numbers stay figures."""
+    words = {
+        1: pgettext("count", "one"),
+        2: pgettext("count", "two"),
+        3: pgettext("count", "three"),
+        4: pgettext("count", "four"),
+        5: pgettext("count", "five"),
+        6: pgettext("count", "six"),
+        7: pgettext("count", "seven"),
+        8: pgettext("count", "eight"),
+        9: pgettext("count", "nine"),
+        10: pgettext("count", "ten"),
+    }
+    return words.get(number, figure(number))
+
+
+def figure(number: int) -> str:
+    return formats.number_format(number, force_grouping=True)
+
+
+def day(date: datetime.date) -> str:
+    return formats.date_format(date, "j E Y")
+
+
+def period(first: datetime.date, last: datetime.date) -> str:
+    """“from 17 November to 20 November 2022”: the year once when both days share it."""
+    start = formats.date_format(first, "j E") if first.year == last.year else day(first)
+    return _("from %(first)s to %(last)s") % {"first": start, "last": day(last)}
+
+
+def listing(items: Sequence[str]) -> str:
+    """Join items as a sentence does: “A, B and C”."""
+    items = list(items)
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def station_numbers(numbers: Sequence[str]) -> str:
+    return ngettext("No. %(numbers)s", "Nos %(numbers)s", len(numbers)) % {
+        "numbers": listing(numbers)
+    }
+
+
+def percent(value) -> str:
+    return _("%(value)s per cent") % {"value": formats.number_format(value, 2)}
+
+
+def coverage_phrase(coverage: Iterable[AreaCoverage]) -> str:
+    """“four districts of Astana and one district of Akmola Region”."""
+    parts = []
+    for cover in coverage:
+        if cover.districts:
+            parts.append(
+                ngettext(
+                    "%(count)s district of %(area)s",
+                    "%(count)s districts of %(area)s",
+                    len(cover.districts),
+                )
+                % {"count": spelled(len(cover.districts)), "area": cover.parent}
+            )
+        else:
+            parts.append(cover.parent)
+    return listing(parts)
+
+
+def evidence(found: Evidence) -> dict[str, list[int]]:
+    return found.as_dict()
+
+
+# ---------------------------------------------------------------------------------------
+# Markdown written by coordinators → paragraphs and lists
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    """Read Markdown into paragraphs and lists; any HTML in it stays plain text."""
+    tokens = _markdown.parse(text or "")
+    blocks: list[Block] = []
+    lists: list[ListBlock] = []
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            lists.append(ListBlock(items=[], ordered=token.type == "ordered_list_open"))
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            finished = lists.pop()
+            if lists:
+                # A nested list is flattened into its parent: statements keep one level.
+                lists[-1].items.extend(finished.items)
+            else:
+                blocks.append(finished)
+        elif token.type == "inline":
+            paragraph = Paragraph(runs=_runs(token.children or []))
+            if not paragraph.text.strip():
+                continue
+            if lists:
+                lists[-1].items.append(paragraph)
+            else:
+                blocks.append(paragraph)
+        elif token.type in ("fence", "code_block", "html_block"):
+            blocks.append(Paragraph.of(token.content.strip()))
+    return blocks
+
+
+def _runs(children) -> list[Run]:
+    runs: list[Run] = []
+    bold = italic = False
+    for child in children:
+        if child.type == "strong_open":
+            bold = True
+        elif child.type == "strong_close":
+            bold = False
+        elif child.type == "em_open":
+            italic = True
+        elif child.type == "em_close":
+            italic = False
+        elif child.type in ("softbreak", "hardbreak"):
+            runs.append(Run(" ", bold, italic))
+        elif child.type in ("text", "code_inline", "html_inline"):
+            runs.append(Run(child.content, bold, italic))
+    merged: list[Run] = []
+    for run in runs:
+        if merged and (merged[-1].bold, merged[-1].italic) == (run.bold, run.italic):
+            merged[-1] = Run(merged[-1].text + run.text, run.bold, run.italic)
+        else:
+            merged.append(run)
+    return merged
+
+
+# ---------------------------------------------------------------------------------------
+
+
+class _Composer:
+    def __init__(self, mission, language, findings, dated_on, place, assessment):
+        self.mission = mission
+        self.election = mission.election
+        self.language = language
+        self.findings = findings
+        self.dated_on = dated_on
+        self.place = place
+        self.assessment = assessment
+        self.org = mission.organisation_acronym or mission.organisation
+        self.texts = {
+            text.section: text.body
+            for text in StatementText.objects.filter(mission=mission, language=language)
+        }
+        self.members = list(
+            Participation.objects.filter(
+                mission=mission, accreditation=Participation.Accreditation.ACCREDITED
+            )
+            .select_related("observer", "delegation")
+            .order_by("delegation__position", "delegation__name", "position", "pk")
+        )
+        self.head = next((m for m in self.members if m.role == Participation.Role.HEAD), None)
+        self._ids: dict[str, int] = {}
+
+    # -- shared pieces ---------------------------------------------------------------
+
+    def _id(self, prefix: str) -> str:
+        self._ids[prefix] = self._ids.get(prefix, 0) + 1
+        return f"{prefix}-{self._ids[prefix]}"
+
+    def generated(self, text: str, found: Evidence | None, prefix: str) -> Paragraph:
+        """A sentence built from the findings, with the evidence behind it."""
+        return Paragraph.of(
+            text, evidence=evidence(found) if found is not None else None, id=self._id(prefix)
+        )
+
+    def authored(self, section: str) -> list[Block]:
+        return markdown_blocks(self.texts.get(section, ""))
+
+    def election_name(self) -> str:
+        election = self.election
+        names = {
+            "presidential": _("the presidential election in the %(country)s"),
+            "parliamentary": _("the parliamentary elections in the %(country)s"),
+            "referendum": _("the referendum in the %(country)s"),
+            "local": _("the local elections in the %(country)s"),
+        }
+        early = {
+            "presidential": _("the early presidential election in the %(country)s"),
+            "parliamentary": _("the early parliamentary elections in the %(country)s"),
+            "referendum": _("the referendum in the %(country)s"),
+            "local": _("the early local elections in the %(country)s"),
+        }
+        template = (early if election.is_early else names)[election.kind]
+        return template % {"country": election.country}
+
+    def mission_name(self) -> str:
+        return _("the %(organisation)s Observer Mission") % {"organisation": self.org}
+
+    def head_phrase(self) -> str:
+        head = self.head
+        if head is None:
+            return ""
+        position = head.observer.position
+        return f"{position} {head.observer.full_name}" if position else head.observer.full_name
+
+    def place_line(self) -> str:
+        if self.place:
+            return _("%(place)s, %(date)s") % {"place": self.place, "date": day(self.dated_on)}
+        return day(self.dated_on)
+
+    def signature(self) -> list[Block]:
+        return [
+            Paragraph.of(
+                _("The %(organisation)s Observer Mission")
+                % {"organisation": self.mission.organisation},
+                style="signature",
+            ),
+            Paragraph.of(day(self.dated_on), style="signature"),
+        ]
+
+    def opening(self) -> Paragraph:
+        mission = self.mission
+        if mission.inviting_body:
+            text = _(
+                "The Observer Mission of the %(organisation)s (hereinafter referred to as the "
+                "Mission), acting at the invitation of the %(inviter)s, carried out observation "
+                "work during %(election)s, %(period)s."
+            )
+        else:
+            text = _(
+                "The Observer Mission of the %(organisation)s (hereinafter referred to as the "
+                "Mission) carried out observation work during %(election)s, %(period)s."
+            )
+        return Paragraph.of(
+            text
+            % {
+                "organisation": mission.organisation,
+                "inviter": mission.inviting_body,
+                "election": self.election_name(),
+                "period": period(mission.starts_on, mission.ends_on),
+            }
+        )
+
+    # -- 1. members ----------------------------------------------------------------
+
+    def members_section(self, number: int) -> Section:
+        section = Section(number=number, title=_("Mission members"))
+        members = self.members
+        bodies = [d for d in self._delegations() if d.kind == Delegation.Kind.BODY and self._of(d)]
+        commission = self.election.commission or _("the election commission")
+        if bodies:
+            text = ngettext(
+                "Representatives of the %(organisation)s member states, as well as officials of "
+                "%(bodies)s, %(count)s observer in all, were accredited to the Mission by the "
+                "%(commission)s.",
+                "Representatives of the %(organisation)s member states, as well as officials of "
+                "%(bodies)s, %(count)s observers in all, were accredited to the Mission by the "
+                "%(commission)s.",
+                len(members),
+            )
+        else:
+            text = ngettext(
+                "Representatives of the %(organisation)s member states, %(count)s observer in "
+                "all, were accredited to the Mission by the %(commission)s.",
+                "Representatives of the %(organisation)s member states, %(count)s observers in "
+                "all, were accredited to the Mission by the %(commission)s.",
+                len(members),
+            )
+        section.blocks.append(
+            Paragraph.of(
+                text
+                % {
+                    "organisation": self.org,
+                    "bodies": listing([_("the %(body)s") % {"body": d.name} for d in bodies]),
+                    "count": figure(len(members)),
+                    "commission": commission,
+                },
+                id=self._id("members"),
+            )
+        )
+        if self.head is not None:
+            section.blocks.append(
+                Paragraph.of(
+                    _("The Mission was headed by %(head)s.") % {"head": self.head_phrase()},
+                    id=self._id("members"),
+                )
+            )
+        state_members = [
+            self._member_phrase(m)
+            for m in members
+            if m.delegation.kind != Delegation.Kind.BODY and m.role != Participation.Role.HEAD
+        ]
+        if state_members:
+            section.blocks.append(
+                Paragraph.of(
+                    _(
+                        "The %(organisation)s member states were represented in the Mission as "
+                        "follows: %(members)s."
+                    )
+                    % {"organisation": self.org, "members": self._semicolons(state_members)},
+                    id=self._id("members"),
+                )
+            )
+        for delegation in bodies:
+            phrases = [self._member_phrase(m) for m in self._of(delegation) if m.role != "head"]
+            if not phrases:
+                continue
+            section.blocks.append(Paragraph.of(_("From the %(body)s:") % {"body": delegation.name}))
+            section.blocks.append(
+                Paragraph.of(self._semicolons(phrases) + ".", id=self._id("members"))
+            )
+        return section
+
+    def _delegations(self) -> list[Delegation]:
+        seen: dict[int, Delegation] = {}
+        for member in self.members:
+            seen.setdefault(member.delegation_id, member.delegation)
+        return list(seen.values())
+
+    def _of(self, delegation: Delegation) -> list[Participation]:
+        return [m for m in self.members if m.delegation_id == delegation.pk]
+
+    @staticmethod
+    def _member_phrase(member: Participation) -> str:
+        position = member.observer.position
+        return f"{position} {member.observer.full_name}" if position else member.observer.full_name
+
+    @staticmethod
+    def _semicolons(phrases: Sequence[str]) -> str:
+        if len(phrases) == 1:
+            return phrases[0]
+        return _("%(items)s; and %(last)s") % {
+            "items": "; ".join(phrases[:-1]),
+            "last": phrases[-1],
+        }
+
+    # -- 2. activities --------------------------------------------------------------
+
+    def activities_section(self, number: int) -> Section:
+        section = Section(number=number, title=_("Activities of the Mission"))
+        section.blocks.extend(self.authored(Text.ACTIVITIES))
+        mission = self.mission
+        if mission.formed_on:
+            if mission.inviting_body:
+                text = _(
+                    "On %(date)s, after receiving an invitation from the %(inviter)s, the "
+                    "%(organisation)s began to form the Mission."
+                )
+            else:
+                text = _("On %(date)s, the %(organisation)s began to form the Mission.")
+            section.blocks.append(
+                Paragraph.of(
+                    text
+                    % {
+                        "date": day(mission.formed_on),
+                        "inviter": mission.inviting_body,
+                        "organisation": self.org,
+                    },
+                    id=self._id("activities"),
+                )
+            )
+        activities = (
+            MissionActivity.objects.filter(mission=mission, date__lte=self.dated_on)
+            .prefetch_related("station_visits__station")
+            .order_by("date", "pk")
+        )
+        for activity in activities:
+            numbers = [visit.station.number for visit in activity.station_visits.all()]
+            description = activity.description.strip()
+            if numbers:
+                stations = station_numbers(numbers)
+                if "{stations}" in description:
+                    description = description.replace("{stations}", stations)
+                else:
+                    description = (
+                        _("%(description)s (polling stations %(stations)s)")
+                        % {
+                            "description": description.rstrip("."),
+                            "stations": stations,
+                        }
+                        + "."
+                    )
+            # Descriptions are written to follow “On 19 November,”.
+            same_year = activity.date.year == self.dated_on.year
+            text = _("On %(date)s, %(description)s") % {
+                "date": formats.date_format(activity.date, "j E" if same_year else "j E Y"),
+                "description": description,
+            }
+            found = None
+            if numbers:
+                found = Evidence(
+                    visit_ids=list(
+                        mission.visits.filter(
+                            station__number__in=numbers,
+                            checklist__phase=Phase.PRE_ELECTION,
+                        ).values_list("id", flat=True)
+                    )
+                )
+            section.blocks.append(self.generated(text, found, "activities"))
+        return section
+
+    # -- 3–5. authored, with the nationwide figures --------------------------------------
+
+    def authored_section(self, number: int, title: str, text: str) -> Section:
+        return Section(number=number, title=title, blocks=self.authored(text))
+
+    def preparations_section(self, number: int) -> Section:
+        section = self.authored_section(
+            number, _("Preparations for the election"), Text.PREPARATIONS
+        )
+        election = self.election
+        sentences = []
+        if election.stations_total:
+            if election.stations_abroad:
+                sentences.append(
+                    ngettext(
+                        "In all, %(total)s polling stations were established, including "
+                        "%(abroad)s polling station abroad in %(countries)s.",
+                        "In all, %(total)s polling stations were established, including "
+                        "%(abroad)s polling stations abroad in %(countries)s.",
+                        election.stations_abroad,
+                    )
+                    % {
+                        "total": figure(election.stations_total),
+                        "abroad": figure(election.stations_abroad),
+                        "countries": ngettext(
+                            "%(count)s country",
+                            "%(count)s countries",
+                            election.stations_abroad_countries or 0,
+                        )
+                        % {"count": figure(election.stations_abroad_countries or 0)},
+                    }
+                )
+            else:
+                sentences.append(
+                    _("In all, %(total)s polling stations were established.")
+                    % {"total": figure(election.stations_total)}
+                )
+        if election.observers_accredited:
+            sentences.append(
+                _(
+                    "The %(commission)s accredited %(total)s observers, including %(orgs)s from "
+                    "%(org_count)s and %(states)s from %(state_count)s."
+                )
+                % {
+                    "commission": election.commission or _("election commission"),
+                    "total": figure(election.observers_accredited),
+                    "orgs": figure(election.observers_from_organisations or 0),
+                    "org_count": ngettext(
+                        "%(count)s international organisation",
+                        "%(count)s international organisations",
+                        election.organisations_count or 0,
+                    )
+                    % {"count": spelled(election.organisations_count or 0)},
+                    "states": figure(election.observers_from_states or 0),
+                    "state_count": ngettext(
+                        "%(count)s foreign state",
+                        "%(count)s foreign states",
+                        election.states_count or 0,
+                    )
+                    % {"count": spelled(election.states_count or 0)},
+                }
+            )
+        if election.registered_voters:
+            sentences.append(
+                _("In all, %(voters)s voters were listed.")
+                % {"voters": figure(election.registered_voters)}
+            )
+        if sentences:
+            section.blocks.append(Paragraph.of(" ".join(sentences), id=self._id("figures")))
+        return section
+
+    # -- 6. candidates ----------------------------------------------------------------
+
+    def candidates_section(self, number: int) -> Section:
+        section = Section(number=number, title=_("Candidates"))
+        candidates = list(
+            Candidate.objects.filter(election=self.election).order_by("ballot_position")
+        )
+        if candidates:
+            section.blocks.append(
+                Paragraph.of(
+                    ngettext(
+                        "The %(count)s candidate was listed on the ballot papers:",
+                        "The %(count)s candidates were listed on the ballot papers in the "
+                        "following order:",
+                        len(candidates),
+                    )
+                    % {"count": spelled(len(candidates))},
+                    id=self._id("candidates"),
+                )
+            )
+            section.blocks.append(
+                ListBlock(
+                    items=[Paragraph.of(self._candidate(c)) for c in candidates], ordered=True
+                )
+            )
+        if self.election.has_against_all:
+            section.blocks.append(
+                Paragraph.of(
+                    _(
+                        "The ballot papers also included an “against all” option for voters who "
+                        "did not support any of the candidates."
+                    ),
+                    id=self._id("candidates"),
+                )
+            )
+        section.blocks.extend(self.authored("candidates"))
+        return section
+
+    @staticmethod
+    def _candidate(candidate: Candidate) -> str:
+        if candidate.description and candidate.nominated_by:
+            return _("%(name)s, %(description)s, nominated by the %(body)s") % {
+                "name": candidate.full_name,
+                "description": candidate.description,
+                "body": candidate.nominated_by,
+            }
+        if candidate.nominated_by:
+            return _("%(name)s from the %(body)s") % {
+                "name": candidate.full_name,
+                "body": candidate.nominated_by,
+            }
+        if candidate.description:
+            return f"{candidate.full_name}, {candidate.description}"
+        return candidate.full_name
+
+    # -- findings → sentences ----------------------------------------------------------
+
+    def question_paragraphs(self, checklists: set[str] | None, phases: Iterable[str], prefix: str):
+        """Sentences for every checked question: concerns first, gravest first, each with
+        its own evidence; then what every station had, a paragraph per checklist section."""
+        phases = set(phases)
+        chosen = [
+            q
+            for q in self.findings.questions
+            if q.phase in phases
+            and (checklists is None or q.checklist in checklists)
+            and q.can_signal_concern
+        ]
+        severity_rank = {"critical": 0, "serious": 1, "minor": 2}
+        paragraphs: list[Paragraph] = []
+        for question in sorted(
+            (q for q in chosen if q.stations_with_concern),
+            key=lambda q: (severity_rank.get(q.severity, 3), -q.stations_with_concern),
+        ):
+            if question.concern_sentence:
+                text = question.concern_sentence.format(
+                    concerns=figure(question.stations_with_concern),
+                    stations=figure(question.stations_answered),
+                    clear=figure(question.stations_clear),
+                )
+            else:
+                text = ngettext(
+                    "Concerns about “%(question)s” were noted at %(concerns)s of the "
+                    "%(stations)s polling station visited.",
+                    "Concerns about “%(question)s” were noted at %(concerns)s of the "
+                    "%(stations)s polling stations visited.",
+                    question.stations_answered,
+                ) % {
+                    "question": question.text,
+                    "concerns": figure(question.stations_with_concern),
+                    "stations": figure(question.stations_answered),
+                }
+            paragraphs.append(self.generated(text, question.evidence, prefix))
+
+        groups: dict[tuple[str, str], list[str]] = {}
+        for question in chosen:
+            if question.stations_with_concern or not question.clear_sentence:
+                continue
+            text = question.clear_sentence.format(
+                concerns=0,
+                stations=figure(question.stations_answered),
+                clear=figure(question.stations_clear),
+            )
+            sentences = groups.setdefault((question.checklist, question.section), [])
+            if text not in sentences:
+                sentences.append(text)
+        for (checklist, _section), sentences in groups.items():
+            # What every station had rests on every visit that answered the checklist.
+            found = Evidence(visit_ids=self.findings.visit_ids_in(phases, [checklist]))
+            paragraphs.append(self.generated(" ".join(sentences), found, prefix))
+        return paragraphs
+
+    def incident_paragraphs(self, prefix: str) -> list[Paragraph]:
+        findings = self.findings
+        paragraphs = []
+        if not findings.incidents:
+            paragraphs.append(
+                self.generated(
+                    _("The observers reported no incidents."),
+                    findings.election_day_evidence,
+                    prefix,
+                )
+            )
+        else:
+            labels = dict(Incident.Category.choices)
+            severities = dict(Incident._meta.get_field("severity").choices)
+            for row in findings.incidents:
+                paragraphs.append(
+                    self.generated(
+                        ngettext(
+                            "%(count)s incident of this kind (%(category)s, %(severity)s) was "
+                            "reported at %(stations)s.",
+                            "%(count)s incidents of this kind (%(category)s, %(severity)s) were "
+                            "reported at %(stations)s.",
+                            row.incidents,
+                        )
+                        % {
+                            "count": figure(row.incidents),
+                            "category": str(labels.get(row.category, row.category)).lower(),
+                            "severity": str(severities.get(row.severity, row.severity)).lower(),
+                            "stations": ngettext(
+                                "%(count)s polling station",
+                                "%(count)s polling stations",
+                                row.stations,
+                            )
+                            % {"count": figure(row.stations)},
+                        },
+                        findings.incident_evidence_for(row.category, row.severity),
+                        prefix,
+                    )
+                )
+        if findings.complaints:
+            paragraphs.append(
+                self.generated(
+                    ngettext(
+                        "%(count)s complaint was filed at the polling stations visited.",
+                        "%(count)s complaints were filed at the polling stations visited.",
+                        findings.complaints,
+                    )
+                    % {"count": figure(findings.complaints)},
+                    findings.complaint_evidence,
+                    prefix,
+                )
+            )
+        else:
+            paragraphs.append(
+                self.generated(
+                    _(
+                        "No complaints were filed with the observers at the polling stations "
+                        "visited."
+                    ),
+                    findings.election_day_evidence,
+                    prefix,
+                )
+            )
+        return paragraphs
+
+    def coverage_paragraph(self, prefix: str) -> Paragraph | None:
+        findings = self.findings
+        if not findings.election_day_stations:
+            return None
+        return self.generated(
+            ngettext(
+                "On election day, members of the Mission worked at %(count)s polling station "
+                "in %(areas)s.",
+                "On election day, members of the Mission worked at %(count)s polling stations "
+                "in %(areas)s.",
+                findings.election_day_stations,
+            )
+            % {
+                "count": figure(findings.election_day_stations),
+                "areas": coverage_phrase(findings.coverage),
+            },
+            findings.election_day_evidence,
+            prefix,
+        )
+
+    def phases_paragraph(self, prefix: str) -> Paragraph | None:
+        parts = []
+        opening = self.findings.phase(Phase.OPENING)
+        voting = self.findings.phase(Phase.VOTING)
+        closing = self.findings.phase(Phase.CLOSING)
+        if opening:
+            parts.append(
+                ngettext(
+                    "the opening at %(count)s polling station",
+                    "the opening at %(count)s polling stations",
+                    opening.stations,
+                )
+                % {"count": spelled(opening.stations)}
+            )
+        if voting:
+            parts.append(
+                ngettext(
+                    "the voting at %(count)s polling station",
+                    "the voting at %(count)s polling stations",
+                    voting.stations,
+                )
+                % {"count": spelled(voting.stations)}
+            )
+        if closing:
+            parts.append(
+                ngettext(
+                    "the closing and the count at %(count)s polling station",
+                    "the closing and the count at %(count)s polling stations",
+                    closing.stations,
+                )
+                % {"count": spelled(closing.stations)}
+            )
+        if len(parts) < 2:
+            return None
+        return self.generated(
+            _("They observed %(parts)s.") % {"parts": listing(parts)},
+            self.findings.election_day_evidence,
+            prefix,
+        )
+
+    def turnout_paragraph(self, prefix: str) -> Paragraph | None:
+        turnout = self.findings.turnout
+        observed = turnout.observed
+        if observed is None:
+            return None
+        if turnout.phase == Phase.CLOSING:
+            text = ngettext(
+                "At the %(count)s polling station where the observers followed the count, "
+                "%(observed)s of the voters on the list had voted.",
+                "At the %(count)s polling stations where the observers followed the count, "
+                "%(observed)s of the voters on the lists had voted.",
+                turnout.stations,
+            )
+        else:
+            text = ngettext(
+                "By the time of the observers' visits, %(observed)s of the voters on the list "
+                "had received a ballot at the %(count)s polling station visited.",
+                "By the time of the observers' visits, %(observed)s of the voters on the lists "
+                "had received a ballot at the %(count)s polling stations visited.",
+                turnout.stations,
+            )
+        sentences = [text % {"count": figure(turnout.stations), "observed": percent(observed)}]
+        if turnout.official is not None:
+            if (
+                turnout.phase == Phase.CLOSING
+                and abs(observed - turnout.official) <= TURNOUT_TOLERANCE
+            ):
+                sentences.append(
+                    _(
+                        "The voter turnout announced by the %(commission)s, %(official)s, "
+                        "corresponds to what the observers saw."
+                    )
+                    % {
+                        "commission": self.election.commission,
+                        "official": percent(turnout.official),
+                    }
+                )
+            else:
+                sentences.append(
+                    _("The %(commission)s announced a turnout of %(official)s.")
+                    % {
+                        "commission": self.election.commission,
+                        "official": percent(turnout.official),
+                    }
+                )
+        return self.generated(" ".join(sentences), self.findings.turnout_evidence, prefix)
+
+    def monitoring_section(self, number: int) -> Section:
+        section = Section(number=number, title=_("Monitoring the elections"))
+        coverage = self.coverage_paragraph("monitoring")
+        if coverage:
+            section.blocks.append(coverage)
+        phases = self.phases_paragraph("monitoring")
+        if phases:
+            section.blocks.append(phases)
+        section.blocks.extend(self.authored(Text.MONITORING))
+        section.blocks.extend(
+            self.question_paragraphs(
+                checklists={c for c in self._checklists() if c != "accessibility"},
+                phases=ELECTION_DAY_PHASES,
+                prefix="monitoring",
+            )
+        )
+        section.blocks.extend(self.incident_paragraphs("monitoring"))
+        turnout = self.turnout_paragraph("monitoring")
+        if turnout:
+            section.blocks.append(turnout)
+        return section
+
+    def _checklists(self) -> set[str]:
+        return {q.checklist for q in self.findings.questions}
+
+    def disabilities_section(self, number: int) -> Section:
+        section = self.authored_section(
+            number,
+            _("Guaranteeing the electoral rights of people with disabilities"),
+            Text.DISABILITIES,
+        )
+        checked = self.findings.stations_checked("accessibility")
+        if checked:
+            section.blocks.append(
+                self.generated(
+                    ngettext(
+                        "The observers checked access for voters with disabilities at %(count)s "
+                        "polling station.",
+                        "The observers checked access for voters with disabilities at %(count)s "
+                        "polling stations.",
+                        checked,
+                    )
+                    % {"count": spelled(checked)},
+                    self.findings.checklist_evidence("accessibility"),
+                    "disabilities",
+                )
+            )
+            section.blocks.extend(
+                self.question_paragraphs({"accessibility"}, Phase.values, "disabilities")
+            )
+        return section
+
+    # -- 9. conclusions ----------------------------------------------------------------
+
+    def assessment_paragraphs(self, prefix: str) -> list[Paragraph]:
+        election = self.election_name()
+        country = self.election.country
+        findings = self.findings
+        if self.assessment == Assessment.NO_VIOLATIONS:
+            return [
+                self.generated(
+                    _(
+                        "Members of the Mission hereby state that %(election)s met the "
+                        "requirements of the legislation of the %(country)s and the country's "
+                        "international obligations."
+                    )
+                    % {"election": election, "country": country},
+                    findings.election_day_evidence,
+                    prefix,
+                ),
+                self.generated(
+                    _(
+                        "They noted no violations of national legislation, and no complaints "
+                        "were recorded at the polling stations visited."
+                    ),
+                    findings.election_day_evidence,
+                    prefix,
+                ),
+            ]
+        if self.assessment == Assessment.MINOR_SHORTCOMINGS:
+            stations = findings.stations_with_concern_by_severity.get("minor", 0)
+            return [
+                self.generated(
+                    _(
+                        "Members of the Mission state that %(election)s was held in accordance "
+                        "with the legislation of the %(country)s."
+                    )
+                    % {"election": election, "country": country},
+                    findings.election_day_evidence,
+                    prefix,
+                ),
+                self.generated(
+                    ngettext(
+                        "The observers noted minor shortcomings at %(count)s polling station, "
+                        "which did not affect the outcome of the vote.",
+                        "The observers noted minor shortcomings at %(count)s polling stations, "
+                        "which did not affect the outcome of the vote.",
+                        stations,
+                    )
+                    % {"count": figure(stations)},
+                    findings.concern_evidence_by_severity.get("minor"),
+                    prefix,
+                ),
+            ]
+        if self.assessment == Assessment.SERIOUS_VIOLATIONS:
+            grave = sum(
+                findings.stations_with_concern_by_severity.get(s, 0)
+                for s in ("serious", "critical")
+            )
+            found = Evidence()
+            for severity in ("serious", "critical"):
+                part = findings.concern_evidence_by_severity.get(severity)
+                if part:
+                    found.visit_ids += part.visit_ids
+                    found.answer_ids += part.answer_ids
+            return [
+                self.generated(
+                    ngettext(
+                        "The Mission recorded serious violations at %(count)s polling station "
+                        "during %(election)s.",
+                        "The Mission recorded serious violations at %(count)s polling stations "
+                        "during %(election)s.",
+                        grave,
+                    )
+                    % {"count": figure(grave), "election": election},
+                    found,
+                    prefix,
+                )
+            ]
+        return [
+            Paragraph.of(
+                _("The head of mission has not yet given the Mission's overall assessment."),
+                id=self._id(prefix),
+            )
+        ]
+
+    def conclusions_section(self, number: int, title: str | None = None) -> Section:
+        section = Section(number=number, title=title or _("The main conclusions"))
+        section.blocks.extend(self.assessment_paragraphs("conclusions"))
+        section.blocks.extend(self.authored(Text.CONCLUSIONS))
+        return section
+
+    # -- the three kinds ----------------------------------------------------------------
+
+    def title(self, kind_label: str) -> str:
+        return _(
+            "%(kind)s by the %(organisation)s Observer Mission on the results of monitoring "
+            "%(election)s"
+        ) % {
+            "kind": kind_label,
+            "organisation": self.org,
+            "election": self.election_name(),
+        }
+
+    def final_statement(self) -> Document:
+        document = Document(
+            title=self.title(_("Statement")),
+            language=self.language,
+            kind_label=str(Kind.FINAL.label),
+            place_line=self.place_line(),
+        )
+        document.preamble = [self.opening(), *self.authored(Text.INTRODUCTION)]
+        document.sections = [
+            self.members_section(1),
+            self.activities_section(2),
+            self.authored_section(
+                3, _("Legal basis and the calling of the election"), Text.LEGAL_BASIS
+            ),
+            self.authored_section(4, _("Public awareness"), Text.PUBLIC_AWARENESS),
+            self.preparations_section(5),
+            self.candidates_section(6),
+            self.disabilities_section(7),
+            self.monitoring_section(8),
+            self.conclusions_section(9),
+        ]
+        document.closing = self.signature()
+        return document
+
+    def preliminary_statement(self) -> Document:
+        document = Document(
+            title=self.title(_("Preliminary statement")),
+            language=self.language,
+            kind_label=str(Kind.PRELIMINARY.label),
+            place_line=self.place_line(),
+        )
+        document.preamble = [self.opening(), *self.authored(Text.INTRODUCTION)]
+        members = self.members_section(1)
+        document.sections = [
+            Section(number=1, title=members.title, blocks=members.blocks[:2]),
+            self.activities_section(2),
+            self.monitoring_section(3),
+            self.conclusions_section(4, _("Preliminary conclusions")),
+        ]
+        document.closing = self.signature()
+        return document
+
+    def press_briefing(self) -> Document:
+        mission = self.mission
+        findings = self.findings
+        document = Document(
+            title=_("%(organisation)s Observer Mission to %(election)s: results")
+            % {"organisation": self.org, "election": self.election_name()},
+            language=self.language,
+            kind_label=str(Kind.BRIEFING.label),
+            place_line=self.place_line(),
+        )
+        blocks: list[Block] = []
+        if self.head is not None:
+            blocks.append(
+                Paragraph.of(
+                    _(
+                        "On %(date)s, %(head)s made a statement for the media on the results of "
+                        "the work of %(mission)s at %(election)s."
+                    )
+                    % {
+                        "date": day(self.dated_on),
+                        "head": self.head_phrase(),
+                        "mission": self.mission_name(),
+                        "election": self.election_name(),
+                    },
+                    id=self._id("briefing"),
+                )
+            )
+        bodies = [d.name for d in self._delegations() if d.kind == Delegation.Kind.BODY]
+        sentences = [
+            _("%(mission)s carried out its task %(period)s.")
+            % {
+                "mission": self.mission_name()[:1].upper() + self.mission_name()[1:],
+                "period": period(mission.starts_on, mission.ends_on),
+            },
+            ngettext(
+                "The Mission comprised %(count)s accredited observer.",
+                "The Mission comprised %(count)s accredited observers, including "
+                "representatives of the %(organisation)s member states%(bodies)s.",
+                len(self.members),
+            )
+            % {
+                "count": figure(len(self.members)),
+                "organisation": self.org,
+                "bodies": (
+                    _(", as well as officials from %(bodies)s")
+                    % {"bodies": listing([_("the %(body)s") % {"body": b} for b in bodies])}
+                )
+                if bodies
+                else "",
+            },
+        ]
+        coverage = None
+        if findings.election_day_stations:
+            sentences.append(
+                ngettext(
+                    "The Mission visited %(count)s polling station in %(areas)s to monitor the "
+                    "voting.",
+                    "The Mission visited %(count)s polling stations in %(areas)s to monitor the "
+                    "voting.",
+                    findings.election_day_stations,
+                )
+                % {
+                    "count": figure(findings.election_day_stations),
+                    "areas": coverage_phrase(findings.coverage),
+                }
+            )
+            coverage = findings.election_day_evidence
+        blocks.append(self.generated(" ".join(sentences), coverage, "briefing"))
+        blocks.extend(self.authored(Text.BRIEFING))
+        blocks.extend(self.assessment_paragraphs("briefing"))
+        turnout = self.turnout_paragraph("briefing")
+        if turnout:
+            blocks.append(turnout)
+        document.preamble = blocks
+        document.closing = [
+            Paragraph.of(
+                self.title(_("Statement")) + " — " + day(mission.ends_on),
+                style="signature",
+            )
+        ]
+        return document
