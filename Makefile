@@ -6,13 +6,25 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format worker migrate demo bench-import bench-surge clean
+.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
 	@echo "make test    run the whole test suite (DATABASE_URL / REDIS_URL as set)"
 	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
 	@echo "make worker  start a Celery worker (needs REDIS_URL)"
+
+# What the PDF renderer needs from the system: Pango, and fonts for Latin, Cyrillic and Chinese
+# statements. Installs with apt-get (as root) only what is missing.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	elif [ -n "$$missing" ]; then \
+		echo "PDF statements need: $$missing (sudo apt-get install $$missing)"; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -29,10 +41,10 @@ migrate: install
 demo: migrate
 	DEBUG=$${DEBUG:-true} $(PY) manage.py load_demo --accounts
 
-run: demo
+run: system-deps demo
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install system-deps
 	$(PY) -m pytest
 
 lint: install
@@ -48,6 +60,10 @@ worker: install
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }
 	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A config worker --loglevel=INFO
 
+beat: install
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL to run the scheduler."; exit 1; }
+	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+
 bench-import: install
 	$(PY) bench/import_stations.py
 
@@ -55,6 +71,9 @@ bench-import: install
 bench-surge: install
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) bench/visit_surge.py --clients 32 --seconds 20
+
+bench-statements: install system-deps
+	$(PY) bench/statements.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -141,6 +141,32 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
 CELERY_TIMEZONE = TIME_ZONE
+# A worker compiling a statement holds it this long; after that a redelivered task or the
+# sweep may take it over. Compiling is cut short (soft limit: the version fails with a
+# message; hard limit: the process is killed) before the lease runs out.
+STATEMENT_LEASE_SECONDS = env_int("STATEMENT_LEASE_SECONDS", 600)
+if STATEMENT_LEASE_SECONDS < 10:
+    raise ImproperlyConfigured("STATEMENT_LEASE_SECONDS must be at least 10.")
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= STATEMENT_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must exceed STATEMENT_LEASE_SECONDS: Redis would hand a "
+        "statement job to a second worker while the first may still be compiling it."
+    )
+CELERY_TASK_ANNOTATIONS = {
+    "reports.tasks.statement_compile_task": {
+        "soft_time_limit": STATEMENT_LEASE_SECONDS * 9 // 10,
+        "time_limit": STATEMENT_LEASE_SECONDS * 19 // 20,
+    }
+}
+# Run by `celery -A config beat`: re-send statement jobs lost to a dead worker or a Redis
+# restart. A sweep still waiting after a minute is superseded by the next one.
+CELERY_BEAT_SCHEDULE = {
+    "statements-sweep": {
+        "task": "reports.tasks.statements_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 if REDIS_URL:
     CACHES = {
@@ -168,5 +194,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The PDF renderer narrates every layout step at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)

@@ -15,4 +15,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("missions/<slug:slug>/", include("reports.urls")),
+    path("missions/<slug:slug>/statements/", include("reports.statement_urls")),
+    path("press/", include("reports.press_urls")),
 ]

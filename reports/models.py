@@ -590,6 +590,8 @@ class Statement(models.Model):
     # it over only after it passes, so a killed worker's job is redone, never done twice.
     lease_until = models.DateTimeField(_("worker lease until"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # A step code (see PROGRESS), stored untranslated: the worker writes it, and whoever
+    # reads it sees it in their own language.
     progress = models.CharField(_("progress"), max_length=100, blank=True)
     error = models.TextField(_("error"), blank=True)
     compiled_at = models.DateTimeField(_("compiled"), null=True, blank=True)
@@ -638,6 +640,20 @@ class Statement(models.Model):
             "version": self.version,
             "language": self.language,
         }
+
+    PROGRESS = {
+        "findings": _("Computing the findings"),
+        "composing": _("Composing the statement"),
+        "render:html": _("Rendering the HTML document"),
+        "render:pdf": _("Rendering the PDF document"),
+        "render:docx": _("Rendering the DOCX document"),
+        "retry": _("Waiting to try again"),
+        "waiting": _("Waiting for a worker"),
+    }
+
+    @property
+    def progress_label(self) -> str:
+        return str(self.PROGRESS.get(self.progress, self.progress))
 
     @property
     def is_released(self) -> bool:

@@ -92,7 +92,10 @@ def _has_evidence(paragraph: Paragraph) -> bool:
     return bool(paragraph.evidence) and any(paragraph.evidence.values())
 
 
-def _paragraph_html(paragraph: Paragraph, tag: str = "p") -> str:
+EvidenceUrl = Callable[[str], str] | None
+
+
+def _paragraph_html(paragraph: Paragraph, tag: str = "p", evidence_url: EvidenceUrl = None) -> str:
     attributes = ""
     if paragraph.style == "signature":
         attributes += ' class="signature"'
@@ -103,21 +106,25 @@ def _paragraph_html(paragraph: Paragraph, tag: str = "p") -> str:
     if _has_evidence(paragraph):
         attributes += ' data-evidence="1"'
     runs = "".join(_run_html(run) for run in paragraph.runs if run.text)
+    if evidence_url is not None and paragraph.id and _has_evidence(paragraph):
+        href = html.escape(evidence_url(paragraph.id))
+        title = html.escape(pgettext("statement", "Show the evidence"))
+        runs = f'<a class="evidence-link" href="{href}" title="{title}">{runs}</a>'
     return f"<{tag}{attributes}>{runs}</{tag}>"
 
 
-def _blocks_html(blocks: Iterable[Block]) -> Iterator[str]:
+def _blocks_html(blocks: Iterable[Block], evidence_url: EvidenceUrl) -> Iterator[str]:
     for block in blocks:
         if isinstance(block, ListBlock):
             tag = "ol" if block.ordered else "ul"
             yield f"<{tag}>"
-            yield from (_paragraph_html(item, "li") for item in block.items)
+            yield from (_paragraph_html(item, "li", evidence_url) for item in block.items)
             yield f"</{tag}>"
         else:
-            yield _paragraph_html(block)
+            yield _paragraph_html(block, "p", evidence_url)
 
 
-def _article_html(document: Document) -> Iterator[str]:
+def _article_html(document: Document, evidence_url: EvidenceUrl = None) -> Iterator[str]:
     yield '<article class="statement">'
     yield '<header class="statement-header">'
     yield f"<h1>{_text_html(document.title)}</h1>"
@@ -128,26 +135,27 @@ def _article_html(document: Document) -> Iterator[str]:
     yield "</header>"
     if document.preamble:
         yield '<div class="statement-preamble">'
-        yield from _blocks_html(document.preamble)
+        yield from _blocks_html(document.preamble, evidence_url)
         yield "</div>"
     for section in document.sections:
         yield '<section class="statement-section">'
         yield f"<h2>{_text_html(section.heading)}</h2>"
-        yield from _blocks_html(section.blocks)
+        yield from _blocks_html(section.blocks, evidence_url)
         yield "</section>"
     if document.closing:
         yield '<div class="statement-closing">'
-        yield from _blocks_html(document.closing)
+        yield from _blocks_html(document.closing, evidence_url)
         yield "</div>"
     yield "</article>"
 
 
-def render_html_fragment(document: Document) -> SafeString:
+def render_html_fragment(document: Document, evidence_url: EvidenceUrl = None) -> SafeString:
     """Return the statement as an HTML fragment (no <html>/<head>) for a Django template.
 
-    Safe to output unescaped: every piece of the document's text is escaped here.
+    With `evidence_url` (a paragraph id → address), each paragraph that has evidence links to
+    it: the coordinator's copy. Safe to output unescaped: every piece of text is escaped here.
     """
-    return mark_safe("\n".join(_article_html(document)))
+    return mark_safe("\n".join(_article_html(document, evidence_url)))
 
 
 _STYLESHEET = Template(
@@ -188,10 +196,10 @@ li { margin: 0 0 0.3em; orphans: 2; widows: 2; }
   .statement { max-width: 44em; margin: 2.5em auto; padding: 0 1.25em; }
 }
 @media print {
-  /* Justified like the missions' printed statements; hyphenation (WeasyPrint's own
-     dictionaries, by the page's lang) keeps the justified lines from opening wide gaps. */
-  p, li { text-align: justify; hyphens: auto; hyphenate-limit-chars: 6 3 3; }
-  .signature { text-align: right; hyphens: manual; }
+  /* Ragged right, never hyphenated: journalists copy names and figures out of the PDF,
+     and a word broken across lines would come out broken. */
+  p, li { text-align: left; hyphens: manual; }
+  .signature { text-align: right; }
 }
 """
 )

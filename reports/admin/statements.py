@@ -1,0 +1,217 @@
+"""Admin for the mission's statements and the sections coordinators write for them.
+
+Statements are asked for, assessed, approved and published on the coordinator pages
+(reports.statement_views), which the admin links to; here coordinators write the authored
+sections, find any version, and ask for new versions of several statements at once. A
+statement comes only from `statement_request` (no "add" page), and an approved one is what the
+mission said: every field is read-only and it cannot be deleted.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
+from reports.models import Statement, StatementDocument, StatementText
+from reports.statements import statement_request
+
+FINAL_STATUSES = (Statement.Status.APPROVED, Statement.Status.PUBLISHED)
+
+
+def _moment(moment) -> str:
+    return formats.localize(timezone.localtime(moment)) if moment else ""
+
+
+@admin.register(StatementText)
+class StatementTextAdmin(MissionScopedAdmin):
+    mission_lookup = "mission"
+    list_display = ["section", "language", "mission", "updated_at"]
+    list_display_links = ["section"]
+    # Only the missions the user's own texts belong to: other missions' names stay hidden.
+    list_filter = [("mission", admin.RelatedOnlyFieldListFilter), "section", "language"]
+    list_select_related = ["mission"]
+    search_fields = ["body", "mission__name"]
+    autocomplete_fields = ["mission"]
+    fields = ["mission", "section", "language", "body", "updated_at"]
+    readonly_fields = ["updated_at"]
+    ordering = ["mission", "section", "language"]
+    formfield_overrides = {
+        models.TextField: {
+            "widget": forms.Textarea(
+                attrs={
+                    "rows": 24,
+                    "class": "vLargeTextField",
+                    "style": "font-family: monospace; width: 100%;",
+                    "spellcheck": "true",
+                }
+            )
+        },
+    }
+
+
+class StatementDocumentInline(MissionScopedInlineMixin, admin.TabularInline):
+    model = StatementDocument
+    mission_lookup = "statement__mission"
+    fields = ["format", "size", "checksum", "created_at", "download"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("statement__mission")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("download"))
+    def download(self, document: StatementDocument) -> str:
+        url = reverse(
+            "statements:download",
+            args=[document.statement.mission.slug, document.statement_id, document.format],
+        )
+        return format_html('<a href="{}">{}</a>', url, document.get_format_display())
+
+
+@admin.register(Statement)
+class StatementAdmin(MissionScopedAdmin):
+    mission_lookup = "mission"
+    list_display = [
+        "__str__",
+        "mission",
+        "kind",
+        "language",
+        "version",
+        "status",
+        "requested",
+        "approved",
+        "coordinator_page",
+    ]
+    list_filter = ["status", "kind", "language", ("mission", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["mission", "requested_by", "approved_by"]
+    search_fields = ["mission__name", "mission__slug"]
+    date_hierarchy = "requested_at"
+    ordering = ["mission", "kind", "language", "-version"]
+    actions = ["compile_new_version"]
+    inlines = [StatementDocumentInline]
+    fieldsets = [
+        (None, {"fields": ["mission", "kind", "language", "version", "coordinator_page"]}),
+        (_("Compilation"), {"fields": ["status", "progress", "error", "compiled_at", "attempts"]}),
+        (_("Dating"), {"fields": ["place", "dated_on"]}),
+        (
+            _("Assessment and approval"),
+            {
+                "fields": [
+                    "assessment",
+                    "override_reason",
+                    "override_by",
+                    "approved_by",
+                    "approved_at",
+                    "published_at",
+                    "embargo_until",
+                ]
+            },
+        ),
+        (_("Request"), {"fields": ["requested_by", "requested_at"]}),
+    ]
+    # The workflow (compiling, assessing, approving, publishing) has its own services and
+    # pages; the admin changes at most where and when the next compilation is dated.
+    readonly_fields = [
+        "mission",
+        "kind",
+        "language",
+        "version",
+        "coordinator_page",
+        "status",
+        "progress",
+        "error",
+        "compiled_at",
+        "attempts",
+        "assessment",
+        "override_reason",
+        "override_by",
+        "approved_by",
+        "approved_at",
+        "published_at",
+        "embargo_until",
+        "requested_by",
+        "requested_at",
+    ]
+
+    def get_queryset(self, request):
+        # The compiled document can be large and no admin page shows it. (No select_related
+        # here: the changelist would then skip list_select_related.)
+        return super().get_queryset(request).defer("content")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status in FINAL_STATUSES:
+            readonly += [name for name in ("place", "dated_on") if name not in readonly]
+        return readonly
+
+    def has_add_permission(self, request) -> bool:
+        # A statement is a compiled version: it comes from statement_request, not a blank form.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.status in FINAL_STATUSES:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Approved statements cannot go, so neither can a selection that may hold them.
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("requested"), ordering="requested_at")
+    def requested(self, statement: Statement) -> str:
+        return format_html(
+            "{}<br><small>{}</small>",
+            _moment(statement.requested_at),
+            statement.requested_by or "—",
+        )
+
+    @admin.display(description=_("approved"), ordering="approved_at")
+    def approved(self, statement: Statement) -> str:
+        if statement.approved_at is None:
+            return "—"
+        return format_html(
+            "{}<br><small>{}</small>",
+            _moment(statement.approved_at),
+            statement.approved_by or "—",
+        )
+
+    @admin.display(description=_("coordinator page"))
+    def coordinator_page(self, statement: Statement) -> str:
+        url = reverse("statements:detail", args=[statement.mission.slug, statement.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open"))
+
+    @admin.action(description=_("Compile a new version"), permissions=["change"])
+    def compile_new_version(self, request, queryset) -> None:
+        targets = {
+            (statement.mission, statement.kind, statement.language)
+            for statement in queryset.select_related("mission")
+        }
+        for mission, kind, language in sorted(targets, key=lambda t: (t[0].pk, t[1], t[2])):
+            statement_request(
+                mission=mission, kind=kind, language=language, requested_by=request.user
+            )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d new version is queued for compiling.",
+                "%(count)d new versions are queued for compiling.",
+                len(targets),
+            )
+            % {"count": len(targets)},
+            messages.SUCCESS,
+        )

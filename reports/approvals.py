@@ -1,0 +1,248 @@
+"""The head of mission's assessment, approval and publication of a compiled statement.
+
+A statement compiles to READY; the head of mission then picks the overall assessment and
+approves it, and a coordinator or the head publishes it, at once or under embargo. The
+assessment is checked against the findings as they stand at approval: "no violations" cannot
+be approved while serious concerns are on file, unless a coordinator has recorded why it
+stands anyway.
+
+From approval on a statement is what the mission said: no service here changes its content,
+documents or assessment. Each write is a conditional UPDATE on the status it starts from, so a
+double click or two people acting at once change a statement at most once.
+"""
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from missions.models import Mission, MissionMembership
+from missions.selectors import STAFF_ROLES
+from reports.findings import Findings, findings_compute
+from reports.models import Severity, Statement
+from reports.statements import statement_enqueue
+
+
+class StatementRefused(Exception):
+    """The user may not do this to the statement, or not now; the message says why."""
+
+
+def user_is_head_of(user: AbstractBaseUser, mission: Mission) -> bool:
+    """Tell whether the user is the mission's head of mission (or a superuser)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return MissionMembership.objects.filter(
+        mission=mission, user=user, role=MissionMembership.Role.HEAD
+    ).exists()
+
+
+def user_is_staff_of(user: AbstractBaseUser, mission: Mission) -> bool:
+    """Tell whether the user coordinates or heads the mission (or is a superuser)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return MissionMembership.objects.filter(
+        mission=mission, user=user, role__in=STAFF_ROLES
+    ).exists()
+
+
+def _concern_counts(findings: Findings, severity: str) -> list[str]:
+    """Describe what is on file at one severity: stations with concerns, incidents."""
+    parts = []
+    stations = findings.stations_with_concern_by_severity.get(severity, 0)
+    incidents = sum(i.incidents for i in findings.incidents if i.severity == severity)
+    if severity == Severity.CRITICAL:
+        if stations:
+            parts.append(
+                ngettext(
+                    "%(count)d polling station with critical concerns",
+                    "%(count)d polling stations with critical concerns",
+                    stations,
+                )
+                % {"count": stations}
+            )
+        if incidents:
+            parts.append(
+                ngettext("%(count)d critical incident", "%(count)d critical incidents", incidents)
+                % {"count": incidents}
+            )
+    else:
+        if stations:
+            parts.append(
+                ngettext(
+                    "%(count)d polling station with serious concerns",
+                    "%(count)d polling stations with serious concerns",
+                    stations,
+                )
+                % {"count": stations}
+            )
+        if incidents:
+            parts.append(
+                ngettext("%(count)d serious incident", "%(count)d serious incidents", incidents)
+                % {"count": incidents}
+            )
+    return parts
+
+
+def assessment_contradiction(*, assessment: str, findings: Findings) -> str | None:
+    """Return why the findings contradict the assessment, naming what is on file, or None.
+
+    "No violations" is contradicted by any serious or critical concern or incident and by any
+    complaint; "minor shortcomings" by a critical concern or incident; "serious violations"
+    by nothing.
+    """
+    if assessment == Statement.Assessment.NO_VIOLATIONS:
+        parts = _concern_counts(findings, Severity.CRITICAL) + _concern_counts(
+            findings, Severity.SERIOUS
+        )
+        if findings.complaints:
+            parts.append(
+                ngettext("%(count)d complaint", "%(count)d complaints", findings.complaints)
+                % {"count": findings.complaints}
+            )
+    elif assessment == Statement.Assessment.MINOR_SHORTCOMINGS:
+        parts = _concern_counts(findings, Severity.CRITICAL)
+    else:
+        return None
+    if not parts:
+        return None
+    return _("The findings contradict “%(assessment)s”: on file are %(evidence)s.") % {
+        "assessment": Statement.Assessment(assessment).label,
+        "evidence": get_text_list(parts, _("and")),
+    }
+
+
+def statement_assessment_set(
+    *,
+    statement: Statement,
+    assessment: str,
+    user: AbstractBaseUser,
+    override_reason: str = "",
+) -> None:
+    """Record the overall assessment of a READY statement, and optionally an override reason.
+
+    Only the head of mission chooses the assessment. A coordinator (or the head) may record a
+    reason for keeping an assessment the findings contradict; it is stored with who recorded
+    it, and approval then lets that assessment stand. Changing the assessment drops a reason
+    given for the previous one. Raise StatementRefused otherwise.
+    """
+    if assessment not in Statement.Assessment.values:
+        raise StatementRefused(_("Choose one of the assessments."))
+    override_reason = override_reason.strip()
+    changes_assessment = assessment != statement.assessment
+    if changes_assessment and not user_is_head_of(user, statement.mission):
+        raise StatementRefused(_("Only the head of mission chooses the overall assessment."))
+    if override_reason and not user_is_staff_of(user, statement.mission):
+        raise StatementRefused(
+            _("Only the mission's coordinators can record a reason for an override.")
+        )
+    if statement.status != Statement.Status.READY:
+        raise StatementRefused(_("The assessment can be set only while the statement is ready."))
+
+    fields: dict = {"assessment": assessment}
+    if changes_assessment:
+        # The conclusions are written from the assessment: the version is compiled again
+        # before it can be approved.
+        fields.update(status=Statement.Status.QUEUED, lease_until=None, progress="")
+    if override_reason:
+        fields.update(override_reason=override_reason, override_by=user)
+    elif changes_assessment:
+        # The reason was given for the assessment being replaced, not for this one.
+        fields.update(override_reason="", override_by=None)
+    # Conditional on READY: an approval that committed meanwhile wins, and the approved
+    # assessment is never changed after the fact.
+    with transaction.atomic():
+        changed = Statement.objects.filter(pk=statement.pk, status=Statement.Status.READY).update(
+            **fields
+        )
+        if not changed:
+            raise StatementRefused(
+                _("The assessment can be set only while the statement is ready.")
+            )
+        if changes_assessment:
+            statement_enqueue(statement.pk)
+    for name, value in fields.items():
+        setattr(statement, name, value)
+
+
+def statement_approve(*, statement: Statement, user: AbstractBaseUser) -> bool:
+    """Approve a READY statement as the head of mission; return whether this call approved it.
+
+    The assessment is checked against the findings computed now. A statement approved
+    already (a double click, a second tab) is left as it is and False is returned. Raise
+    StatementRefused if the user is not the head of mission, if the statement is not ready or
+    has no assessment, or if the findings contradict the assessment and no override reason is
+    recorded.
+    """
+    if not user_is_head_of(user, statement.mission):
+        raise StatementRefused(_("Only the head of mission can approve a statement."))
+    if statement.status in (Statement.Status.APPROVED, Statement.Status.PUBLISHED):
+        return False
+    if statement.status != Statement.Status.READY:
+        raise StatementRefused(_("Only a statement that is ready can be approved."))
+    if not statement.assessment:
+        raise StatementRefused(_("Choose the overall assessment before approving."))
+    contradiction = assessment_contradiction(
+        assessment=statement.assessment, findings=findings_compute(mission=statement.mission)
+    )
+    if contradiction and not statement.override_reason:
+        raise StatementRefused(
+            _(
+                "%(contradiction)s Choose another assessment, or have a coordinator record "
+                "why this one stands."
+            )
+            % {"contradiction": contradiction}
+        )
+
+    now = timezone.now()
+    # The status and the assessment that were checked must still hold: a concurrent
+    # approval, or a change of assessment, makes this update touch nothing.
+    changed = Statement.objects.filter(
+        pk=statement.pk,
+        status=Statement.Status.READY,
+        assessment=statement.assessment,
+        override_reason=statement.override_reason,
+    ).update(status=Statement.Status.APPROVED, approved_by=user, approved_at=now)
+    statement.refresh_from_db(
+        fields=["status", "assessment", "override_reason", "approved_by", "approved_at"]
+    )
+    if changed:
+        return True
+    if statement.status in (Statement.Status.APPROVED, Statement.Status.PUBLISHED):
+        return False
+    raise StatementRefused(_("The statement changed meanwhile; look at it again and approve."))
+
+
+def statement_publish(
+    *,
+    statement: Statement,
+    user: AbstractBaseUser,
+    embargo_until: datetime.datetime | None = None,
+) -> bool:
+    """Publish an APPROVED statement, optionally under an embargo; return whether this call did.
+
+    The mission's coordinators and head may publish. An embargo must end in the future; until
+    it ends only the mission's press officers see the statement. A statement published already
+    is left as it is and False is returned. Raise StatementRefused otherwise.
+    """
+    if not user_is_staff_of(user, statement.mission):
+        raise StatementRefused(_("Only the mission's coordinators can publish a statement."))
+    if statement.status == Statement.Status.PUBLISHED:
+        return False
+    if statement.status != Statement.Status.APPROVED:
+        raise StatementRefused(_("Only an approved statement can be published."))
+    now = timezone.now()
+    if embargo_until is not None and embargo_until <= now:
+        raise StatementRefused(_("An embargo must end in the future."))
+    changed = Statement.objects.filter(pk=statement.pk, status=Statement.Status.APPROVED).update(
+        status=Statement.Status.PUBLISHED, published_at=now, embargo_until=embargo_until
+    )
+    statement.refresh_from_db(fields=["status", "published_at", "embargo_until"])
+    return bool(changed)

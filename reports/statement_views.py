@@ -1,0 +1,393 @@
+"""Coordinator pages for the mission's statements: ask for one, follow its compilation, read it
+with the evidence behind each generated sentence, assess, approve, publish and download.
+
+Only the mission's coordinators and its head of mission (and superusers) get in: another member
+of the mission (an observer, a press officer) is refused with 403, anyone else told 404.
+"""
+
+import functools
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from missions.models import Mission, MissionMembership
+from missions.selectors import STAFF_ROLES
+from observers.models import Participation
+from reports.approvals import (
+    StatementRefused,
+    assessment_contradiction,
+    statement_approve,
+    statement_assessment_set,
+    statement_publish,
+)
+from reports.document import Document
+from reports.findings import findings_compute
+from reports.models import Answer, Incident, Statement, StatementDocument, Visit
+from reports.renderers import render_html_fragment
+from reports.statements import statement_request
+
+# The words a downloaded file's name uses for each kind: names are chosen by the server, in
+# ASCII, and stay the same whatever the reader's language.
+KIND_FILE_NAMES = {
+    Statement.Kind.PRELIMINARY: "preliminary-statement",
+    Statement.Kind.FINAL: "final-statement",
+    Statement.Kind.BRIEFING: "press-briefing",
+}
+
+IN_PROGRESS = (Statement.Status.QUEUED, Statement.Status.COMPILING)
+
+
+def document_file_name(document: StatementDocument) -> str:
+    """Name a statement's file, e.g. sco-kazakhstan-2022-final-statement-v2-en.pdf."""
+    statement = document.statement
+    kind = KIND_FILE_NAMES.get(statement.kind, statement.kind)
+    return (
+        f"{statement.mission.slug}-{kind}-v{statement.version}-{statement.language}"
+        f".{document.format}"
+    )
+
+
+def document_response(document: StatementDocument) -> FileResponse:
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document_file_name(document),
+        content_type=document.content_type,
+    )
+
+
+@dataclass
+class StaffAccess:
+    """The mission a coordinator page is about, and whether the user may approve there."""
+
+    mission: Mission
+    is_head: bool
+
+
+def _staff_access(user, slug: str) -> StaffAccess:
+    if user.is_superuser:
+        return StaffAccess(get_object_or_404(Mission, slug=slug), is_head=True)
+    memberships = list(
+        MissionMembership.objects.filter(user=user, mission__slug=slug).select_related("mission")
+    )
+    roles = {membership.role for membership in memberships}
+    if roles & set(STAFF_ROLES):
+        return StaffAccess(memberships[0].mission, is_head=MissionMembership.Role.HEAD in roles)
+    if roles or Participation.objects.filter(user=user, mission__slug=slug).exists():
+        raise PermissionDenied(_("These pages are for the mission's coordinators."))
+    raise Http404
+
+
+def coordinator_page(view):
+    """Let in the mission's coordinators and head: other members get 403, strangers 404."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+        access = _staff_access(request.user, slug)
+        # Times are read and typed in the mission's time zone, as its observers saw them.
+        with timezone.override(access.mission.time_zone):
+            return view(request, access, *args, **kwargs)
+
+    return wrapper
+
+
+def _language_choices():
+    return settings.LANGUAGES
+
+
+class StatementRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Statement.Kind.choices)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=_language_choices)
+
+
+class AssessmentForm(forms.Form):
+    assessment = forms.ChoiceField(
+        label=gettext_lazy("Overall assessment"), choices=Statement.Assessment.choices
+    )
+    override_reason = forms.CharField(
+        label=gettext_lazy("Reason for keeping an assessment the findings contradict"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, may_choose: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Coordinators see the head's choice but cannot change it; they may add a reason.
+        self.fields["assessment"].disabled = not may_choose
+
+
+class PublishForm(forms.Form):
+    embargo_until = forms.DateTimeField(
+        label=gettext_lazy("Embargoed until (mission time, optional)"),
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+
+
+def _statement(access: StaffAccess, pk: int) -> Statement:
+    return get_object_or_404(
+        Statement.objects.select_related(
+            "mission", "requested_by", "approved_by", "override_by"
+        ).prefetch_related("documents"),
+        mission=access.mission,
+        pk=pk,
+    )
+
+
+def _statements_of(mission: Mission):
+    """Every version of every statement of the mission, with who asked and who approved."""
+    return (
+        Statement.objects.filter(mission=mission)
+        .select_related("requested_by", "approved_by")
+        .prefetch_related("documents")
+        .order_by("kind", "language", "-version")
+    )
+
+
+@coordinator_page
+def statement_list(request, access: StaffAccess):
+    mission = access.mission
+    form = StatementRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            statement = statement_request(
+                mission=mission,
+                kind=form.cleaned_data["kind"],
+                language=form.cleaned_data["language"],
+                requested_by=request.user,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("The statement is queued for compiling."))
+            return redirect("statements:detail", slug=mission.slug, pk=statement.pk)
+    return render(
+        request,
+        "reports/statements/statement_list.html",
+        {"mission": mission, "statements": list(_statements_of(mission)), "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _evidence_url(statement: Statement) -> Callable[[str], str]:
+    def url(paragraph_id: str) -> str:
+        return reverse(
+            "statements:evidence",
+            kwargs={
+                "slug": statement.mission.slug,
+                "pk": statement.pk,
+                "paragraph_id": paragraph_id,
+            },
+        )
+
+    return url
+
+
+@coordinator_page
+def statement_detail(request, access: StaffAccess, pk: int):
+    statement = _statement(access, pk)
+    context = {
+        "mission": access.mission,
+        "statement": statement,
+        "is_head": access.is_head,
+        "in_progress": statement.status in IN_PROGRESS,
+        "documents": list(statement.documents.all()),
+    }
+    if statement.content and statement.status not in IN_PROGRESS:
+        document = Document.from_dict(statement.content)
+        context["document_html"] = render_html_fragment(document, _evidence_url(statement))
+    if statement.status == Statement.Status.READY:
+        if statement.assessment:
+            context["contradiction"] = assessment_contradiction(
+                assessment=statement.assessment,
+                findings=findings_compute(mission=access.mission),
+            )
+        context["assessment_form"] = AssessmentForm(
+            initial={
+                "assessment": statement.assessment,
+                "override_reason": statement.override_reason,
+            },
+            may_choose=access.is_head,
+        )
+    if statement.status == Statement.Status.APPROVED:
+        context["publish_form"] = PublishForm()
+    return render(request, "reports/statements/statement_detail.html", context)
+
+
+@coordinator_page
+def statement_status(request, access: StaffAccess, pk: int):
+    """Where the compilation stands, for the statement page to follow without a reload."""
+    statement = get_object_or_404(
+        Statement.objects.only("status", "progress", "error"), mission=access.mission, pk=pk
+    )
+    return JsonResponse(
+        {
+            "status": statement.status,
+            "label": statement.get_status_display(),
+            "progress": statement.progress_label,
+            "done": statement.status not in IN_PROGRESS,
+        }
+    )
+
+
+def _back(statement: Statement) -> HttpResponse:
+    return redirect("statements:detail", slug=statement.mission.slug, pk=statement.pk)
+
+
+@require_POST
+@coordinator_page
+def statement_assess(request, access: StaffAccess, pk: int):
+    statement = _statement(access, pk)
+    form = AssessmentForm(
+        request.POST,
+        initial={"assessment": statement.assessment},
+        may_choose=access.is_head,
+    )
+    if not form.is_valid():
+        if access.is_head:
+            messages.error(request, _("Choose one of the assessments."))
+        else:
+            messages.error(request, _("The head of mission chooses the assessment first."))
+        return _back(statement)
+    previous = statement.assessment
+    try:
+        statement_assessment_set(
+            statement=statement,
+            assessment=form.cleaned_data["assessment"],
+            user=request.user,
+            override_reason=form.cleaned_data["override_reason"],
+        )
+    except StatementRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The assessment is saved."))
+        if statement.assessment != previous:
+            messages.info(
+                request,
+                _("The conclusions follow the assessment: the statement is being compiled again."),
+            )
+    return _back(statement)
+
+
+@require_POST
+@coordinator_page
+def statement_approve_view(request, access: StaffAccess, pk: int):
+    if not access.is_head:
+        raise PermissionDenied(_("Only the head of mission can approve a statement."))
+    statement = _statement(access, pk)
+    try:
+        approved = statement_approve(statement=statement, user=request.user)
+    except StatementRefused as error:
+        messages.error(request, str(error))
+    else:
+        if approved:
+            messages.success(request, _("The statement is approved."))
+        else:
+            messages.info(request, _("The statement was already approved."))
+    return _back(statement)
+
+
+@require_POST
+@coordinator_page
+def statement_publish_view(request, access: StaffAccess, pk: int):
+    statement = _statement(access, pk)
+    form = PublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the end of the embargo as a date and time."))
+        return _back(statement)
+    try:
+        published = statement_publish(
+            statement=statement,
+            user=request.user,
+            embargo_until=form.cleaned_data["embargo_until"],
+        )
+    except StatementRefused as error:
+        messages.error(request, str(error))
+    else:
+        if published:
+            messages.success(request, _("The statement is published."))
+        else:
+            messages.info(request, _("The statement was already published."))
+    return _back(statement)
+
+
+@coordinator_page
+def statement_evidence(request, access: StaffAccess, pk: int, paragraph_id: str):
+    """The visits, answers and incidents behind one generated paragraph of the statement."""
+    statement = _statement(access, pk)
+    paragraph = (
+        Document.from_dict(statement.content).paragraph(paragraph_id) if statement.content else None
+    )
+    if paragraph is None or not paragraph.evidence:
+        raise Http404
+    evidence = paragraph.evidence
+    mission = access.mission
+    answers = list(
+        Answer.objects.filter(visit__mission=mission, pk__in=evidence.get("answers", []))
+        .select_related("question")
+        .order_by("question__section__position", "question__position", "pk")
+    )
+    incidents = list(
+        Incident.objects.filter(visit__mission=mission, pk__in=evidence.get("incidents", []))
+        .select_related("question")
+        .order_by("pk")
+    )
+    visit_ids = {
+        *evidence.get("visits", []),
+        *(a.visit_id for a in answers),
+        *(i.visit_id for i in incidents),
+    }
+    visits = list(
+        Visit.objects.filter(mission=mission, pk__in=visit_ids)
+        .select_related("station__area", "checklist", "filed_by__observer")
+        .prefetch_related("observers__observer")
+        .order_by("arrived_at", "pk")
+    )
+    answers_by_visit, incidents_by_visit = defaultdict(list), defaultdict(list)
+    for answer in answers:
+        answers_by_visit[answer.visit_id].append(answer)
+    for incident in incidents:
+        incidents_by_visit[incident.visit_id].append(incident)
+    for visit in visits:
+        visit.evidence_answers = answers_by_visit[visit.pk]
+        visit.evidence_incidents = incidents_by_visit[visit.pk]
+    return render(
+        request,
+        "reports/statements/statement_evidence.html",
+        {
+            "mission": mission,
+            "statement": statement,
+            "paragraph": paragraph,
+            "visits": visits,
+            "answer_total": len(answers),
+            "incident_total": len(incidents),
+        },
+    )
+
+
+@coordinator_page
+def statement_download(request, access: StaffAccess, pk: int, format: str):
+    document = get_object_or_404(
+        StatementDocument.objects.select_related("statement__mission"),
+        statement__mission=access.mission,
+        statement__pk=pk,
+        format=format,
+    )
+    return document_response(document)

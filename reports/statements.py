@@ -1,0 +1,419 @@
+"""The statement jobs: asking for a version, compiling it on a worker, and sweeping lost jobs.
+
+A version goes queued → compiling → ready (or failed). A worker takes a version with one
+conditional UPDATE (`statement_claim`) that also gives it a lease: until `lease_until` no
+other worker may take it, after that anyone may. Whoever finishes checks, under a row lock,
+that the lease is still theirs (the `attempts` number they claimed with) before storing
+documents, so a redelivered task, the sweep and a worker that was presumed dead can race
+freely and one version still gets exactly one document per format.
+
+`lease_until` on a *queued* version means something close: a message for it should be in the
+broker until then, so the sweep sends another only after it passes.
+
+Approval and publishing live in reports.approvals.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import secrets
+import zoneinfo
+from functools import partial
+from typing import TYPE_CHECKING
+
+import redis.exceptions
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.files.base import ContentFile
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from missions.models import Mission
+from reports.models import Statement, StatementDocument
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from reports.document import Document
+
+logger = logging.getLogger(__name__)
+
+QUEUED = Statement.Status.QUEUED
+COMPILING = Statement.Status.COMPILING
+
+# Errors worth trying again: the database or Redis went away for a moment, the storage
+# could not write. The task retries these with backoff; anything else fails the version.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
+
+# A version that has been started this many times without finishing (the worker died each
+# time, or transient errors outlasted the retries) is given up by the sweep.
+MAX_ATTEMPTS = 10
+
+# How long a queued version may wait for a worker before the sweep assumes its message was
+# lost (a Redis restart without persistence) and sends another.
+SWEEP_STALE_AFTER = datetime.timedelta(minutes=10)
+
+
+class StatementBusy(Exception):
+    """Another worker holds the version's lease; try again once it has expired."""
+
+    def __init__(self, statement_id: int, lease_until: datetime.datetime):
+        super().__init__(f"Statement {statement_id} is held by another worker until {lease_until}.")
+        self.statement_id = statement_id
+        self.lease_until = lease_until
+
+
+class _LeaseLost(Exception):
+    """This worker's lease was taken over: another worker is doing the job now."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Asking for a version
+
+
+def statement_default_date(*, mission: Mission, kind: str) -> datetime.date:
+    """Return the date a statement of this kind carries unless the coordinator sets one.
+
+    - final: the mission's last day;
+    - preliminary: the day after election day (the mission's last day if it has no election);
+    - press briefing: today (in the mission's time zone) from the mission's first day until
+      a week after its last, otherwise the day after the mission's last day.
+    """
+    if kind == Statement.Kind.FINAL:
+        return mission.ends_on
+    if kind == Statement.Kind.PRELIMINARY:
+        try:
+            return mission.election.election_day + datetime.timedelta(days=1)
+        except ObjectDoesNotExist:
+            return mission.ends_on
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(mission.time_zone or "UTC"))
+    if mission.starts_on <= today <= mission.ends_on + datetime.timedelta(days=7):
+        return today
+    return mission.ends_on + datetime.timedelta(days=1)
+
+
+def statement_request(
+    *,
+    mission: Mission,
+    kind: str,
+    language: str = "en",
+    requested_by: AbstractBaseUser | None,
+    dated_on: datetime.date | None = None,
+    place: str = "",
+) -> Statement:
+    """Record the next version of the mission's statement as queued; compile it after commit.
+
+    `requested_by` is None for a request from the command line. An empty `place` lets the
+    composer derive it. A new version keeps the overall assessment the head of mission gave
+    the previous one, so it is compiled with its conclusions at once. Raises ValidationError
+    for an unknown kind or language.
+    """
+    with transaction.atomic():
+        # Two coordinators asking at once would both read the same highest version: the
+        # mission row lock makes the second wait for the first to commit.
+        Mission.objects.select_for_update().only("pk").get(pk=mission.pk)
+        versions = Statement.objects.filter(mission=mission, kind=kind, language=language)
+        highest = versions.aggregate(highest=Max("version"))["highest"]
+        previous = versions.exclude(assessment="").order_by("-version").first()
+        statement = Statement(
+            mission=mission,
+            kind=kind,
+            language=language,
+            version=(highest or 0) + 1,
+            status=QUEUED,
+            requested_by=requested_by,
+            dated_on=dated_on or statement_default_date(mission=mission, kind=kind),
+            place=place,
+            assessment=previous.assessment if previous else "",
+        )
+        # requested_by may be empty: a request from the command line.
+        statement.full_clean(exclude=["requested_by"])
+        statement.save()
+        statement_enqueue(statement.pk)
+    return statement
+
+
+def statement_enqueue(statement_id: int) -> None:
+    """Send the compile job once the current transaction commits, so the worker finds the row.
+
+    Robust: if the broker is down the version stays queued and the sweep sends it later.
+    """
+    from reports.tasks import statement_compile_task
+
+    transaction.on_commit(partial(statement_compile_task.delay, statement_id), robust=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling a version (on a worker)
+
+
+def statement_claim(*, statement_id: int, lease_seconds: int) -> Statement | None:
+    """Take the version for this worker for `lease_seconds`; None if it is not to be taken.
+
+    One conditional UPDATE decides: the version must be queued, or compiling under a lease
+    that has expired. A redelivered task, the sweep's extra message and the first worker can
+    all arrive at once; the database lets exactly one of them change the row. A live lease
+    keeps a slow but healthy worker's job from being taken; an expired one lets a killed
+    worker's job be redone. `attempts` numbers the claims, so each worker knows later
+    whether the lease is still its own.
+    """
+    now = timezone.now()
+    claimed = (
+        Statement.objects.filter(pk=statement_id)
+        .filter(Q(status=QUEUED) | Q(status=COMPILING, lease_until__lt=now))
+        .update(
+            status=COMPILING,
+            lease_until=now + datetime.timedelta(seconds=lease_seconds),
+            attempts=F("attempts") + 1,
+            error="",
+            progress="findings",
+        )
+    )
+    if claimed != 1:
+        return None
+    return Statement.objects.select_related("mission").filter(pk=statement_id).first()
+
+
+def statement_compile(*, statement_id: int) -> str:
+    """Compile the version: findings, composed document, every format; mark it ready.
+
+    Return what happened, for the worker's log. Raise StatementBusy while another worker
+    holds the version, and let transient errors (TRANSIENT_ERRORS) through for the task to
+    retry; any other error marks the version failed with a message the coordinator reads.
+    """
+    statement = statement_claim(
+        statement_id=statement_id, lease_seconds=settings.STATEMENT_LEASE_SECONDS
+    )
+    if statement is None:
+        return _unclaimed_reason(statement_id)
+    attempt = statement.attempts
+    try:
+        with translation.override(statement.language):
+            document, rendered = _statement_build(statement, attempt)
+        _documents_store(statement, attempt, document, rendered)
+    except _LeaseLost:
+        logger.warning("Statement %s: lease of attempt %s was taken over.", statement_id, attempt)
+        return f"statement {statement_id}: attempt {attempt} lost its lease; another worker has it"
+    except TRANSIENT_ERRORS:
+        _release_for_retry(statement_id, attempt)
+        raise
+    except Exception as error:
+        logger.exception("Statement %s: attempt %s failed.", statement_id, attempt)
+        _fail(statement_id, attempt, _readable(error))
+        return f"statement {statement_id}: failed: {_readable(error)}"
+    return f"statement {statement_id}: ready (attempt {attempt})"
+
+
+def _unclaimed_reason(statement_id: int) -> str:
+    row = Statement.objects.filter(pk=statement_id).values("status", "lease_until").first()
+    if row is None:
+        return f"statement {statement_id}: no such statement"
+    if row["status"] in (QUEUED, COMPILING):
+        # Compiling under a live lease; or the row changed between the claim and this read:
+        # either way, look again when the lease ends (or at once).
+        raise StatementBusy(statement_id, row["lease_until"] or timezone.now())
+    return f"statement {statement_id}: already {row['status']}; nothing to do"
+
+
+def _statement_build(statement: Statement, attempt: int) -> tuple[Document, dict[str, bytes]]:
+    # Imported here: the composer and renderers are heavy and this module must import
+    # without them (the web process only asks for statements).
+    from reports.composer import statement_compose
+    from reports.findings import findings_compute
+    from reports.renderers import RENDERERS
+
+    findings = findings_compute(mission=statement.mission)
+    _progress(statement.pk, attempt, "composing")
+    document = statement_compose(
+        mission=statement.mission,
+        kind=statement.kind,
+        language=statement.language,
+        findings=findings,
+        dated_on=statement.dated_on,
+        place=statement.place,
+        assessment=statement.assessment,
+    )
+    rendered = {}
+    for file_format in StatementDocument.Format.values:
+        _progress(statement.pk, attempt, f"render:{file_format}")
+        rendered[file_format] = RENDERERS[file_format](document)
+    return document, rendered
+
+
+def _progress(statement_id: int, attempt: int, text: str) -> None:
+    """Show the coordinator where the job is, while the lease is still this worker's."""
+    held = _held(statement_id, attempt).update(progress=text[:100])
+    if not held:
+        raise _LeaseLost
+
+
+def _held(statement_id: int, attempt: int):
+    return Statement.objects.filter(pk=statement_id, status=COMPILING, attempts=attempt)
+
+
+def _documents_store(
+    statement: Statement, attempt: int, document: Document, rendered: dict[str, bytes]
+) -> None:
+    """Write the files, then record them and mark the version ready — if it is still ours."""
+    from reports.renderers import document_checksum
+
+    storage = StatementDocument._meta.get_field("file").storage
+    written: dict[str, str] = {}
+    committed = False
+    try:
+        for file_format, data in rendered.items():
+            written[file_format] = storage.save(
+                _document_name(statement, file_format), ContentFile(data)
+            )
+        with transaction.atomic():
+            # The row lock orders us with any worker that took the version over; the
+            # attempts number tells whether that happened.
+            current = (
+                Statement.objects.select_for_update()
+                .filter(pk=statement.pk, status=COMPILING, attempts=attempt)
+                .first()
+            )
+            if current is None:
+                raise _LeaseLost
+            earlier = list(StatementDocument.objects.filter(statement=current))
+            StatementDocument.objects.filter(pk__in=[d.pk for d in earlier]).delete()
+            StatementDocument.objects.bulk_create(
+                StatementDocument(
+                    statement=current,
+                    format=file_format,
+                    file=written[file_format],
+                    checksum=document_checksum(data),
+                    size=len(data),
+                )
+                for file_format, data in rendered.items()
+            )
+            Statement.objects.filter(pk=current.pk).update(
+                status=Statement.Status.READY,
+                content=document.as_dict(),
+                compiled_at=timezone.now(),
+                lease_until=None,
+                progress="",
+                error="",
+            )
+            stale_names = [d.file.name for d in earlier if d.file.name]
+            if stale_names:
+                transaction.on_commit(partial(_files_delete, stale_names), robust=True)
+        committed = True
+    finally:
+        if not committed:
+            _files_delete(list(written.values()))
+
+
+def _document_name(statement: Statement, file_format: str) -> str:
+    # Chosen by the server, never from user input; the random part keeps names unguessable
+    # and a retry from overwriting a file another record still points to.
+    return (
+        f"statements/{statement.mission.slug}/"
+        f"{statement.kind}-v{statement.version}-{statement.language}-"
+        f"{secrets.token_hex(6)}.{file_format}"
+    )
+
+
+def _files_delete(names: list[str]) -> None:
+    storage = StatementDocument._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete %s; it is an orphan now.", name, exc_info=True)
+
+
+def _release_for_retry(statement_id: int, attempt: int) -> None:
+    """Hand the version back (queued) so the task's retry may claim it at once."""
+    try:
+        _held(statement_id, attempt).update(
+            status=QUEUED,
+            lease_until=timezone.now() + SWEEP_STALE_AFTER,
+            progress="retry",
+        )
+    except TRANSIENT_ERRORS:
+        # The database is what failed: the lease stays and expires; the retry waits for it.
+        logger.warning("Statement %s: could not release attempt %s.", statement_id, attempt)
+
+
+def _fail(statement_id: int, attempt: int, message: str) -> None:
+    _held(statement_id, attempt).update(
+        status=Statement.Status.FAILED, error=message, lease_until=None, progress=""
+    )
+
+
+def _readable(error: Exception) -> str:
+    """The error as the coordinator should read it: its message, not a traceback."""
+    if isinstance(error, SoftTimeLimitExceeded):
+        return gettext("Compiling took longer than allowed (%(seconds)d seconds).") % {
+            "seconds": settings.STATEMENT_LEASE_SECONDS
+        }
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or error.__class__.__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweep (periodic)
+
+
+def statements_sweep(
+    *, now: datetime.datetime | None = None, stale_after: datetime.timedelta = SWEEP_STALE_AFTER
+) -> list[int]:
+    """Send the compile task again for versions whose job was lost; return their ids.
+
+    Lost means: queued for longer than `stale_after` with no message known to be in flight
+    (a Redis restart dropped it), or compiling under an expired lease (the worker died).
+    Such versions go back to queued, so the coordinator sees them waiting, and are not sent
+    again for another `stale_after`. A version started MAX_ATTEMPTS times is given up.
+    """
+    from reports.tasks import statement_compile_task
+
+    now = now or timezone.now()
+    lost = Q(status=COMPILING, lease_until__lt=now) | (
+        Q(status=QUEUED)
+        & (Q(lease_until__lt=now) | Q(lease_until__isnull=True, requested_at__lt=now - stale_after))
+    )
+    with transaction.atomic():
+        # skip_locked: a row locked right now is being finished by a worker.
+        swept = list(
+            Statement.objects.select_for_update(skip_locked=True)
+            .filter(lost)
+            .order_by("pk")
+            .values_list("pk", "attempts")
+        )
+        retried = [pk for pk, attempts in swept if attempts < MAX_ATTEMPTS]
+        for pk, attempts in swept:
+            if attempts < MAX_ATTEMPTS:
+                continue
+            Statement.objects.filter(pk=pk).update(
+                status=Statement.Status.FAILED,
+                lease_until=None,
+                progress="",
+                error=gettext(
+                    "Compiling was started %(attempts)d times and never finished; "
+                    "the workers' log has the errors."
+                )
+                % {"attempts": attempts},
+            )
+            logger.error("Statement %s given up after %s attempts.", pk, attempts)
+        Statement.objects.filter(pk__in=retried).update(
+            status=QUEUED,
+            lease_until=now + stale_after,
+            progress="waiting",
+        )
+        for pk in retried:
+            transaction.on_commit(partial(statement_compile_task.delay, pk), robust=True)
+    if retried:
+        logger.warning("Statements sent again to the workers: %s", retried)
+    return retried

@@ -1,0 +1,49 @@
+"""Celery tasks of the reports app: thin wrappers around reports.statements.
+
+Delivery is at least once (acks_late, reject_on_worker_lost, Redis visibility timeout): a
+task may run twice for one version. The services make that harmless — the claim lets one
+worker at a time compile a version, the lease check lets one of them store documents.
+"""
+
+import math
+
+from celery import shared_task
+from django.utils import timezone
+
+from reports.statements import (
+    TRANSIENT_ERRORS,
+    StatementBusy,
+    statement_compile,
+    statements_sweep,
+)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def statement_compile_task(self, statement_id: int) -> str:
+    """Compile one version of a statement."""
+    try:
+        return statement_compile(statement_id=statement_id)
+    except StatementBusy as busy:
+        if self.request.is_eager:
+            # Nobody else runs jobs in-process: waiting for the lease would only spin.
+            return str(busy)
+        # Another worker has it. If that worker was killed (this is its redelivered
+        # message), the lease runs out and the retry takes the job over; if it is alive,
+        # the retry finds the version done.
+        seconds = (busy.lease_until - timezone.now()).total_seconds()
+        raise self.retry(countdown=max(1, math.ceil(seconds) + 1), exc=busy) from busy
+
+
+@shared_task
+def statements_sweep_task() -> list[int]:
+    """Send again the compile jobs that were lost (see statements_sweep)."""
+    return statements_sweep()

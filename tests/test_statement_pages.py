@@ -1,0 +1,899 @@
+"""The statement pages: the coordinators' (reports.statement_urls), the press office's and the
+public's (reports.press_urls), and the statement admin.
+
+Coordinator pages answer the mission's coordinators and head; another member of the mission
+(press officer, observer) gets 403, anyone else 404, an anonymous visitor the login page. The
+press pages show everyone what is published and released, and the mission's press officers
+also what is approved or under embargo; any other version answers 404.
+"""
+
+import datetime
+import json
+import re
+import zoneinfo
+from dataclasses import dataclass
+from html import unescape
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escapejs
+
+from reports import press_urls, statement_urls
+from reports.models import Statement, StatementDocument, StatementText
+from tests.factories import UserFactory
+from tests.test_approvals import (
+    file_visit,
+    incident,
+    make_head,
+    make_statement,
+    small_document,
+)
+from tests.visits_support import make_checklist
+
+LOGIN = "login"
+BYTES = {"html": b"<p>statement</p>", "pdf": b"%PDF-1.7 statement", "docx": b"PK\x03\x04docx"}
+
+PERSONAS = (
+    "anonymous",
+    "coordinator",  # of mission A
+    "head",  # head of mission A
+    "press_officer",  # of mission A
+    "observer",  # accredited observer of mission A
+    "outsider",  # coordinates mission B only
+    "public",  # logged in, on no mission
+)
+
+STAFF_ONLY = {
+    "anonymous": LOGIN,
+    "coordinator": 200,
+    "head": 200,
+    "press_officer": 403,
+    "observer": 403,
+    "outsider": 404,
+    "public": 404,
+}
+STAFF_FORM = {**STAFF_ONLY, "coordinator": 302, "head": 302}
+
+# (URL name, method) → what each persona gets: 200 for a page, 302 for a form accepted (it
+# redirects back to the statement), LOGIN, 403 or 404.
+MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
+    ("list", "GET"): STAFF_ONLY,
+    ("list", "POST"): STAFF_FORM,
+    ("detail", "GET"): STAFF_ONLY,
+    ("status", "GET"): STAFF_ONLY,
+    ("assess", "POST"): STAFF_FORM,
+    # Approving is the head's alone.
+    ("approve", "POST"): {**STAFF_FORM, "coordinator": 403},
+    ("publish", "POST"): STAFF_FORM,
+    ("evidence", "GET"): STAFF_ONLY,
+    ("download", "GET"): STAFF_ONLY,
+}
+
+
+def page_text(response) -> str:
+    return unescape(response.content.decode())
+
+
+def visible_text(response) -> str:
+    """The page's words as a reader sees them: no tags, single spaces."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+def add_documents(statement: Statement, formats=("html", "pdf", "docx")) -> None:
+    for file_format in formats:
+        data = BYTES[file_format]
+        StatementDocument.objects.create(
+            statement=statement,
+            format=file_format,
+            file=ContentFile(data, name=f"statements/{statement.pk}-{file_format}.bin"),
+            checksum="0" * 64,
+            size=len(data),
+        )
+
+
+@dataclass
+class World:
+    personas: object
+    users: dict[str, object]
+    mission: object
+    visits: list
+    statement: Statement  # ready, final, English, with an evidence paragraph and documents
+
+    def client(self, persona: str) -> Client:
+        client = Client()
+        if self.users[persona] is not None:
+            client.force_login(self.users[persona])
+        return client
+
+
+@pytest.fixture
+def world(personas) -> World:
+    mission = personas.mission_a
+    mission.time_zone = "Asia/Almaty"
+    mission.save(update_fields=["time_zone"])
+    checklist = make_checklist(mission)
+    participation = personas.observer_participation
+    visits = [
+        file_visit(mission, checklist, participation, number="11", atmosphere="tense"),
+        file_visit(
+            mission,
+            checklist,
+            participation,
+            number="12",
+            atmosphere="tense",
+            incidents=[incident("serious", complaint=True)],
+        ),
+    ]
+    tense = [a.pk for v in visits for a in v.answers.filter(question__code="atmosphere")]
+    statement = make_statement(
+        mission,
+        content=small_document(
+            {
+                "visits": [v.pk for v in visits],
+                "answers": tense,
+                "incidents": [i.pk for v in visits for i in v.incidents.all()],
+            }
+        ),
+    )
+    add_documents(statement)
+    users = {
+        "anonymous": None,
+        "coordinator": personas.coordinator,
+        "head": make_head(mission),
+        "press_officer": personas.press_officer,
+        "observer": personas.observer,
+        "outsider": personas.outsider,
+        "public": UserFactory(username="reader"),
+    }
+    return World(personas, users, mission, visits, statement)
+
+
+def url(world: World, name: str, statement: Statement | None = None, **extra) -> str:
+    statement = statement or world.statement
+    kwargs = {"slug": world.mission.slug}
+    if name != "list":
+        kwargs["pk"] = statement.pk
+    if name == "evidence":
+        kwargs["paragraph_id"] = extra.get("paragraph_id", "monitoring-1")
+    if name == "download":
+        kwargs["format"] = extra.get("format", "pdf")
+    return reverse(f"statements:{name}", kwargs=kwargs)
+
+
+POST_DATA = {
+    "list": {"kind": "final", "language": "ru"},
+    "assess": {"assessment": "serious"},
+    "approve": {},
+    "publish": {"embargo_until": ""},
+}
+
+
+# -- who may open the coordinator pages --------------------------------------------------------
+
+
+def test_every_coordinator_url_is_in_the_matrix():
+    assert {name for name, _method in MATRIX} == {p.name for p in statement_urls.urlpatterns}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(("name", "method"), list(MATRIX))
+def test_coordinator_pages_answer_each_persona(world, name, method, persona):
+    address = url(world, name)
+    client = world.client(persona)
+
+    response = client.post(address, POST_DATA[name]) if method == "POST" else client.get(address)
+
+    expected = MATRIX[(name, method)][persona]
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert urlsplit(response["Location"]).path == reverse("login")
+    else:
+        assert response.status_code == expected
+
+
+def test_a_superuser_opens_every_mission_s_statements(world):
+    client = Client()
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+
+    assert client.get(url(world, "detail")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["detail", "status", "evidence", "download"])
+def test_another_mission_s_statement_is_not_found_under_this_mission(world, name):
+    other = make_statement(world.personas.mission_b, content=world.statement.content)
+    add_documents(other)
+
+    response = world.client("coordinator").get(url(world, name, other))
+
+    assert response.status_code == 404
+
+
+# -- asking for a statement --------------------------------------------------------------------
+
+
+def form_selects(html: str) -> dict[str, list[str]]:
+    return {
+        name: re.findall(r'<option value="([^"]*)"', body)
+        for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S)
+    }
+
+
+def test_a_coordinator_asks_for_a_new_version_from_the_list(world):
+    client = world.client("coordinator")
+    selects = form_selects(client.get(url(world, "list")).content.decode())
+    assert selects == {
+        "kind": ["preliminary", "final", "briefing"],
+        "language": ["en", "ru", "zh-hans"],
+    }
+
+    response = client.post(url(world, "list"), {"kind": "final", "language": "en"})
+
+    created = Statement.objects.get(mission=world.mission, kind="final", language="en", version=2)
+    assert created.status == Statement.Status.QUEUED
+    assert created.requested_by == world.users["coordinator"]
+    assert response["Location"] == url(world, "detail", created)
+
+
+def test_an_unknown_language_comes_back_with_an_error(world):
+    response = world.client("coordinator").post(
+        url(world, "list"), {"kind": "final", "language": "xx"}
+    )
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in page_text(response)
+    assert Statement.objects.filter(mission=world.mission).count() == 1
+
+
+def test_the_list_shows_every_version_with_its_documents_and_people(world):
+    approved = make_statement(
+        world.mission,
+        version=2,
+        status=Statement.Status.APPROVED,
+        requested_by=world.users["coordinator"],
+        approved_by=world.users["head"],
+        approved_at=timezone.now(),
+    )
+    add_documents(approved, ["pdf"])
+
+    text = page_text(world.client("head").get(url(world, "list")))
+
+    assert f'href="{url(world, "detail", approved)}"' in text
+    assert f'href="{url(world, "detail")}"' in text
+    assert "Ready for approval" in text
+    assert "Approved" in text
+    assert "head-a" in text and "coordinator-a" in text
+    assert url(world, "download", approved, format="pdf") in text
+    assert url(world, "download", world.statement, format="docx") in text
+
+
+# -- following the compilation -----------------------------------------------------------------
+
+
+def test_the_status_endpoint_reports_the_progress(world):
+    statement = make_statement(world.mission, version=2, status=Statement.Status.QUEUED)
+    client = world.client("coordinator")
+
+    first = client.get(url(world, "status", statement))
+    Statement.objects.filter(pk=statement.pk).update(
+        status=Statement.Status.COMPILING, progress="render:pdf"
+    )
+    second = client.get(url(world, "status", statement))
+
+    assert first["Content-Type"] == "application/json"
+    assert json.loads(first.content) == {
+        "status": "queued",
+        "label": "Queued",
+        "progress": "",
+        "done": False,
+    }
+    assert json.loads(second.content)["progress"] == "Rendering the PDF document"
+    assert json.loads(client.get(url(world, "status")).content)["done"] is True
+
+
+def test_a_compiling_statement_s_page_follows_the_job_without_a_manual_refresh(world):
+    statement = make_statement(world.mission, version=2, status=Statement.Status.COMPILING)
+    Statement.objects.filter(pk=statement.pk).update(progress="composing")
+
+    html = world.client("coordinator").get(url(world, "detail", statement)).content.decode()
+
+    assert "Composing the statement" in html
+    # The script polls the status endpoint (its address escaped for JavaScript).
+    assert escapejs(url(world, "status", statement)) in html
+    assert "setTimeout(poll, 2000)" in html
+    assert '<noscript><meta http-equiv="refresh"' in html
+
+
+def test_a_ready_statement_s_page_does_not_poll(world):
+    html = world.client("coordinator").get(url(world, "detail")).content.decode()
+
+    assert "status.json" not in html
+    assert "http-equiv" not in html
+
+
+def test_a_failed_statement_shows_its_error_and_offers_to_compile_again(world):
+    statement = make_statement(
+        world.mission, version=2, status=Statement.Status.FAILED, error="No election record."
+    )
+
+    text = page_text(world.client("coordinator").get(url(world, "detail", statement)))
+
+    assert "could not be compiled" in text
+    assert "No election record." in text
+    assert "Compile again" in text
+
+
+# -- reading a statement and its evidence ------------------------------------------------------
+
+
+def test_a_paragraph_with_evidence_links_to_its_evidence(world):
+    html = world.client("coordinator").get(url(world, "detail")).content.decode()
+
+    evidence_url = url(world, "evidence")
+    assert re.search(
+        rf'<p id="monitoring-1" data-evidence="1"><a class="evidence-link" href="{evidence_url}"'
+        r"[^>]*>At three polling stations the atmosphere was tense.</a></p>",
+        html,
+    )
+    # The paragraph without evidence is plain text.
+    assert "<p>The observers visited five polling stations.</p>" in html
+
+
+def test_the_evidence_page_lists_the_visits_answers_and_incidents(world):
+    response = world.client("coordinator").get(url(world, "evidence"))
+
+    text = visible_text(response)
+    assert "At three polling stations the atmosphere was tense." in text
+    assert "No. 11" in text and "No. 12" in text
+    assert "Atmosphere — Tense" in text
+    assert "The voter list was not signed." in text
+    assert "complaint filed" in text
+    observer_name = world.personas.observer_participation.observer.full_name
+    assert observer_name in text
+    assert "Voting (v1)" in text
+    for visit in world.visits:
+        assert reverse("admin:reports_visit_change", args=[visit.pk]) in page_text(response)
+    # Times as the observers saw them, in the mission's time zone (Asia/Almaty).
+    arrived = timezone.localtime(world.visits[0].arrived_at, zoneinfo.ZoneInfo("Asia/Almaty"))
+    assert arrived.strftime("%H:%M") in text
+
+
+@pytest.mark.parametrize("paragraph_id", ["monitoring-9", "nothing"])
+def test_a_paragraph_without_evidence_has_no_evidence_page(world, paragraph_id):
+    response = world.client("coordinator").get(url(world, "evidence", paragraph_id=paragraph_id))
+
+    assert response.status_code == 404
+
+
+# -- assessing, approving and publishing through the page --------------------------------------
+
+
+def test_the_head_chooses_the_assessment_and_sees_the_contradiction(world):
+    client = world.client("head")
+
+    response = client.post(url(world, "assess"), {"assessment": "no_violations"}, follow=True)
+
+    text = page_text(response)
+    assert "The assessment is saved." in text
+    assert "the statement is being compiled again" in text
+    world.statement.refresh_from_db()
+    assert world.statement.assessment == "no_violations"
+    assert world.statement.status == Statement.Status.QUEUED
+    # Once compiled again, the page says what the findings hold against the assessment.
+    Statement.objects.filter(pk=world.statement.pk).update(status=Statement.Status.READY)
+    text = page_text(client.get(url(world, "detail")))
+    assert "2 polling stations with serious concerns, 1 serious incident and 1 complaint" in text
+
+
+def test_a_coordinator_records_no_override_before_the_head_chooses(world):
+    response = world.client("coordinator").post(
+        url(world, "assess"), {"override_reason": "A quarrel."}, follow=True
+    )
+
+    assert "The head of mission chooses the assessment first." in page_text(response)
+    world.statement.refresh_from_db()
+    assert (world.statement.assessment, world.statement.override_reason) == ("", "")
+
+
+def test_a_coordinator_cannot_change_the_assessment_from_the_page(world):
+    Statement.objects.filter(pk=world.statement.pk).update(assessment="serious")
+    client = world.client("coordinator")
+    html = client.get(url(world, "detail")).content.decode()
+    assert re.search(r'<select[^>]*name="assessment"[^>]*disabled', html)
+
+    client.post(url(world, "assess"), {"assessment": "no_violations", "override_reason": ""})
+
+    world.statement.refresh_from_db()
+    assert world.statement.assessment == "serious"
+
+
+def test_an_override_is_shown_to_the_head_with_who_recorded_it_and_lets_the_head_approve(world):
+    Statement.objects.filter(pk=world.statement.pk).update(assessment="no_violations")
+    head = world.client("head")
+    refused = page_text(head.post(url(world, "approve"), follow=True))
+    assert "Choose another assessment, or have a coordinator record why" in refused
+
+    world.client("coordinator").post(
+        url(world, "assess"),
+        {"override_reason": "Both complaints were withdrawn.", "assessment": "no_violations"},
+    )
+    page = page_text(head.get(url(world, "detail")))
+    assert "Override recorded by coordinator-a:" in page
+    assert "Both complaints were withdrawn." in page
+
+    approved = page_text(head.post(url(world, "approve"), follow=True))
+
+    assert "The statement is approved." in approved
+    world.statement.refresh_from_db()
+    assert world.statement.status == Statement.Status.APPROVED
+    assert world.statement.approved_by == world.users["head"]
+
+
+def test_only_the_head_sees_the_approve_button(world):
+    Statement.objects.filter(pk=world.statement.pk).update(assessment="serious")
+
+    assert "Approve this statement" in page_text(world.client("head").get(url(world, "detail")))
+    assert "Approve this statement" not in page_text(
+        world.client("coordinator").get(url(world, "detail"))
+    )
+
+
+def test_a_double_click_on_approve_approves_once(world):
+    Statement.objects.filter(pk=world.statement.pk).update(assessment="serious")
+    head = world.client("head")
+
+    head.post(url(world, "approve"))
+    approved_at = Statement.objects.get(pk=world.statement.pk).approved_at
+    second = page_text(head.post(url(world, "approve"), follow=True))
+
+    assert "The statement was already approved." in second
+    assert Statement.objects.get(pk=world.statement.pk).approved_at == approved_at
+
+
+def test_publishing_with_an_embargo_in_the_mission_s_time_zone(world):
+    Statement.objects.filter(pk=world.statement.pk).update(status=Statement.Status.APPROVED)
+    zone = zoneinfo.ZoneInfo("Asia/Almaty")
+    release = (timezone.localtime(timezone.now(), zone) + datetime.timedelta(days=2)).replace(
+        second=0, microsecond=0
+    )
+    client = world.client("coordinator")
+    assert 'type="datetime-local"' in client.get(url(world, "detail")).content.decode()
+
+    response = client.post(
+        url(world, "publish"), {"embargo_until": release.strftime("%Y-%m-%dT%H:%M")}, follow=True
+    )
+
+    assert "The statement is published." in page_text(response)
+    world.statement.refresh_from_db()
+    assert world.statement.status == Statement.Status.PUBLISHED
+    assert world.statement.embargo_until == release
+    assert f"Embargoed until {release:%-d %b %Y %H:%M}" in page_text(response)
+
+
+def test_an_embargo_in_the_past_is_refused_on_the_page(world):
+    Statement.objects.filter(pk=world.statement.pk).update(status=Statement.Status.APPROVED)
+
+    response = world.client("head").post(
+        url(world, "publish"), {"embargo_until": "2022-11-20T18:00"}, follow=True
+    )
+
+    assert "An embargo must end in the future." in page_text(response)
+    assert Statement.objects.get(pk=world.statement.pk).status == Statement.Status.APPROVED
+
+
+# -- downloads ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file_format", "content_type"),
+    [
+        ("pdf", "application/pdf"),
+        ("html", "text/html; charset=utf-8"),
+        (
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+    ],
+)
+def test_a_coordinator_downloads_any_version_as_an_attachment(world, file_format, content_type):
+    statement = make_statement(world.mission, version=2, status=Statement.Status.FAILED)
+    add_documents(statement, [file_format])
+
+    response = world.client("coordinator").get(
+        url(world, "download", statement, format=file_format)
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="mission-a-final-statement-v2-en.{file_format}"'
+    )
+    assert b"".join(response.streaming_content) == BYTES[file_format]
+
+
+def test_a_format_that_was_not_made_is_not_found(world):
+    statement = make_statement(world.mission, version=2)
+    add_documents(statement, ["pdf"])
+
+    response = world.client("coordinator").get(url(world, "download", statement, format="docx"))
+
+    assert response.status_code == 404
+
+
+# -- the press pages ---------------------------------------------------------------------------
+
+
+@dataclass
+class Press:
+    released: Statement  # final, English, v2 published (v1 published before it)
+    older: Statement  # final, English, v1 published
+    embargoed: Statement  # preliminary, English, published under a future embargo
+    approved: Statement  # briefing, English, approved and not published
+    ready: Statement  # final, Russian, ready
+    other_mission: Statement  # mission B's approved final statement
+
+
+@pytest.fixture
+def press(world) -> Press:
+    mission = world.mission
+    now = timezone.now()
+    published = {"status": Statement.Status.PUBLISHED, "published_at": now}
+    older = make_statement(mission, version=2, **published)
+    released = make_statement(mission, version=3, **published)
+    embargoed = make_statement(
+        mission,
+        kind="preliminary",
+        embargo_until=now + datetime.timedelta(hours=3),
+        **published,
+    )
+    approved = make_statement(mission, kind="briefing", status=Statement.Status.APPROVED)
+    ready = make_statement(mission, language="ru")
+    other = make_statement(world.personas.mission_b, status=Statement.Status.APPROVED)
+    for statement in (older, released, embargoed, approved, ready, other):
+        add_documents(statement)
+    return Press(released, older, embargoed, approved, ready, other)
+
+
+def press_url(statement: Statement, file_format: str = "pdf") -> str:
+    return reverse("press:download", args=[statement.pk, file_format])
+
+
+RELEASED_ONLY = {
+    "anonymous": 404,
+    "coordinator": 200,
+    "head": 200,
+    "press_officer": 404,
+    "observer": 404,
+    "outsider": 404,
+    "public": 404,
+}
+BRIEFED = {**RELEASED_ONLY, "press_officer": 200}
+DOWNLOADS = {
+    "released": dict.fromkeys(PERSONAS, 200),
+    "older": dict.fromkeys(PERSONAS, 200),
+    "embargoed": BRIEFED,
+    "approved": BRIEFED,
+    "ready": RELEASED_ONLY,
+    # Mission B's coordinator may; mission A's people may not.
+    "other_mission": {
+        **dict.fromkeys(PERSONAS, 404),
+        "outsider": 200,
+    },
+}
+
+
+def test_every_press_url_is_tested():
+    assert {p.name for p in press_urls.urlpatterns} == {"list", "download"}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("which", list(DOWNLOADS))
+def test_press_downloads_answer_each_persona(world, press, which, persona):
+    statement = getattr(press, which)
+
+    response = world.client(persona).get(press_url(statement))
+
+    assert response.status_code == DOWNLOADS[which][persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_press_list_is_open_to_everyone(world, press, persona):
+    assert world.client(persona).get(reverse("press:list")).status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "public", "observer"])
+def test_the_public_sees_only_the_newest_released_version(world, press, persona):
+    html = world.client(persona).get(reverse("press:list")).content.decode()
+
+    assert press_url(press.released) in html
+    for hidden in (press.older, press.embargoed, press.approved, press.ready, press.other_mission):
+        assert press_url(hidden) not in html
+    assert "Embargoed" not in html
+    assert "not yet published" not in html
+
+
+def test_another_mission_s_coordinator_sees_its_own_approved_statement_and_a_s_released(
+    world, press
+):
+    html = world.client("outsider").get(reverse("press:list")).content.decode()
+
+    assert press_url(press.released) in html
+    assert press_url(press.other_mission) in html
+    for hidden in (press.older, press.embargoed, press.approved, press.ready):
+        assert press_url(hidden) not in html
+
+
+def test_the_press_officer_also_sees_embargoed_and_approved_statements_marked(world, press):
+    response = world.client("press_officer").get(reverse("press:list"))
+
+    text = page_text(response)
+    for shown in (press.released, press.embargoed, press.approved):
+        for file_format in ("html", "pdf", "docx"):
+            assert press_url(shown, file_format) in text
+    for hidden in (press.older, press.ready, press.other_mission):
+        assert press_url(hidden) not in text
+    release = timezone.localtime(press.embargoed.embargo_until, zoneinfo.ZoneInfo("Asia/Almaty"))
+    assert f"Embargoed until {release:%-d %B %Y %H:%M}" in text
+    assert "Approved, not yet published" in text
+
+
+def test_an_embargo_that_has_passed_releases_the_statement(world, press):
+    Statement.objects.filter(pk=press.embargoed.pk).update(
+        embargo_until=timezone.now() - datetime.timedelta(minutes=1)
+    )
+
+    html = world.client("anonymous").get(reverse("press:list")).content.decode()
+
+    assert press_url(press.embargoed) in html
+    assert world.client("anonymous").get(press_url(press.embargoed)).status_code == 200
+
+
+def test_the_press_list_keeps_the_published_version_while_a_newer_one_awaits_publication(
+    world, press
+):
+    newer = make_statement(world.mission, version=4, status=Statement.Status.APPROVED)
+    add_documents(newer)
+
+    public = world.client("anonymous").get(reverse("press:list")).content.decode()
+    briefed = world.client("press_officer").get(reverse("press:list")).content.decode()
+
+    assert press_url(press.released) in public and press_url(newer) not in public
+    assert press_url(newer) in briefed and press_url(press.released) not in briefed
+
+
+def test_a_press_download_is_an_attachment_with_the_server_s_name(world, press):
+    response = world.client("anonymous").get(press_url(press.released, "docx"))
+
+    assert response["Content-Disposition"] == (
+        'attachment; filename="mission-a-final-statement-v3-en.docx"'
+    )
+    assert b"".join(response.streaming_content) == BYTES["docx"]
+
+
+# -- query counts ------------------------------------------------------------------------------
+
+
+SIZES = [2, 10]
+
+# The Django session, the logged-in user, and the user's memberships of the mission (with the
+# mission joined).
+STAFF_PAGE_START = 3
+
+
+def many_statements(mission, size: int, **fields) -> None:
+    for version in range(1, size + 1):
+        statement = make_statement(mission, version=version, **fields)
+        add_documents(statement)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_statement_list_takes_the_same_queries_however_many_versions(
+    world, size, django_assert_num_queries
+):
+    many_statements(world.mission, size, language="ru", requested_by=world.users["coordinator"])
+    client = world.client("coordinator")
+
+    # STAFF_PAGE_START, then: the statements (who requested and approved them joined) and
+    # their documents.
+    with django_assert_num_queries(STAFF_PAGE_START + 2):
+        response = client.get(url(world, "list"))
+
+    assert response.content.decode().count("/download/pdf/") == size + 1
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_evidence_page_takes_the_same_queries_however_many_visits(
+    world, size, django_assert_num_queries
+):
+    checklist = make_checklist(world.mission, code="closing", phase="closing")
+    participation = world.personas.observer_participation
+    visits = [
+        file_visit(world.mission, checklist, participation, number=f"9{n}", box_sealed="no")
+        for n in range(size)
+    ]
+    answers = [a.pk for v in visits for a in v.answers.filter(question__code="box_sealed")]
+    Statement.objects.filter(pk=world.statement.pk).update(
+        content=small_document({"visits": [v.pk for v in visits], "answers": answers})
+    )
+    client = world.client("coordinator")
+
+    # STAFF_PAGE_START, then: the statement (mission and people joined) with its documents,
+    # the answers (questions joined), the incidents, the visits (station, area, checklist and
+    # filer joined) and their observers.
+    with django_assert_num_queries(STAFF_PAGE_START + 6):
+        response = client.get(url(world, "evidence"))
+
+    assert visible_text(response).count("Was the ballot box sealed? — No") == size
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(
+    ("persona", "queries"),
+    [
+        # The statements (missions joined, newest visible versions only) and their documents.
+        ("anonymous", 2),
+        # The session and the user, then the same two: the press officer's missions are a
+        # subquery.
+        ("press_officer", 4),
+    ],
+)
+def test_the_press_list_takes_the_same_queries_however_many_statements(
+    world, size, persona, queries, django_assert_num_queries
+):
+    published = {"status": Statement.Status.PUBLISHED, "published_at": timezone.now()}
+    for language in ("en", "ru"):
+        for kind in ("final", "preliminary"):
+            many_statements(world.personas.mission_b, size, kind=kind, language=language)
+        many_statements(world.mission, size, language=language, kind="briefing", **published)
+    client = world.client(persona)
+
+    with django_assert_num_queries(queries):
+        response = client.get(reverse("press:list"))
+
+    # Only the newest version of each: mission A's English and Russian briefings.
+    assert response.content.decode().count("/press/statements/") == 2 * 3
+
+
+# -- the admin ---------------------------------------------------------------------------------
+
+
+def admin_client(world, persona: str = "coordinator") -> Client:
+    return world.client(persona)
+
+
+def test_an_approved_statement_is_read_only_in_the_admin(world):
+    Statement.objects.filter(pk=world.statement.pk).update(status=Statement.Status.APPROVED)
+    client = admin_client(world)
+    change = reverse("admin:reports_statement_change", args=[world.statement.pk])
+
+    html = client.get(change).content.decode()
+
+    assert 'name="place"' not in html
+    assert 'name="dated_on"' not in html
+    delete = reverse("admin:reports_statement_delete", args=[world.statement.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Statement.objects.filter(pk=world.statement.pk).exists()
+
+
+def test_a_ready_statement_s_dating_may_still_be_changed_but_not_its_workflow(world):
+    html = admin_client(world).get(
+        reverse("admin:reports_statement_change", args=[world.statement.pk])
+    )
+
+    text = html.content.decode()
+    assert 'name="place"' in text
+    assert 'name="status"' not in text
+    assert 'name="assessment"' not in text
+    assert url(world, "detail") in text
+
+
+def test_statements_are_not_added_by_hand(world):
+    assert admin_client(world).get(reverse("admin:reports_statement_add")).status_code == 403
+
+
+def test_the_admin_action_compiles_a_new_version_of_each_selected_statement(world):
+    second = make_statement(world.mission, version=2)
+    russian = make_statement(world.mission, language="ru")
+    changelist = reverse("admin:reports_statement_changelist")
+
+    response = admin_client(world).post(
+        changelist,
+        {
+            "action": "compile_new_version",
+            "_selected_action": [world.statement.pk, second.pk, russian.pk],
+        },
+        follow=True,
+    )
+
+    assert "2 new versions are queued for compiling." in page_text(response)
+    queued = Statement.objects.filter(mission=world.mission, status=Statement.Status.QUEUED)
+    assert sorted(queued.values_list("language", "version")) == [("en", 3), ("ru", 2)]
+    assert {s.requested_by for s in queued} == {world.users["coordinator"]}
+
+
+def test_the_outsider_does_not_see_mission_a_s_statements_in_the_admin(world):
+    response = admin_client(world, "outsider").get(reverse("admin:reports_statement_changelist"))
+
+    assert response.status_code == 200
+    assert url(world, "detail") not in response.content.decode()
+    assert "Mission A" not in response.content.decode()
+    change = reverse("admin:reports_statement_change", args=[world.statement.pk])
+    assert admin_client(world, "outsider").get(change).status_code == 302  # "does not exist"
+
+
+# The session, the user, the user's own and group permissions, the missions for the mission
+# filter, the filtered and the total count, and the page of rows (missions and users joined).
+ADMIN_CHANGELIST_START = 8
+# The statement changelist adds the date hierarchy: the first and last request, and its days.
+STATEMENT_CHANGELIST_QUERIES = ADMIN_CHANGELIST_START + 2
+TEXT_CHANGELIST_QUERIES = ADMIN_CHANGELIST_START
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_statement_changelist_takes_the_same_queries_however_many_statements(
+    world, size, django_assert_num_queries
+):
+    many_statements(world.mission, size, language="ru", requested_by=world.users["coordinator"])
+    client = admin_client(world)
+    changelist = reverse("admin:reports_statement_changelist")
+    client.get(changelist)  # warms the content type cache
+
+    with django_assert_num_queries(STATEMENT_CHANGELIST_QUERIES):
+        response = client.get(changelist)
+
+    assert response.content.decode().count('class="action-select"') == size + 1
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_statement_text_changelist_takes_the_same_queries_however_many_texts(
+    world, size, django_assert_num_queries
+):
+    sections = list(StatementText.Section.values)
+    for n in range(size):
+        StatementText.objects.create(
+            mission=world.mission,
+            section=sections[n % len(sections)],
+            language=["en", "ru"][n // len(sections)],
+            body="The election was called by decree.",
+        )
+    client = admin_client(world)
+    changelist = reverse("admin:reports_statementtext_changelist")
+    client.get(changelist)
+
+    with django_assert_num_queries(TEXT_CHANGELIST_QUERIES):
+        response = client.get(changelist)
+
+    assert response.content.decode().count('class="action-select"') == size
+
+
+def test_a_coordinator_writes_an_authored_section_in_markdown(world):
+    client = admin_client(world)
+    add = reverse("admin:reports_statementtext_add")
+    html = client.get(add).content.decode()
+    assert re.search(r'<textarea[^>]*name="body"[^>]*style="font-family: monospace', html)
+
+    client.post(
+        add,
+        {
+            "mission": world.mission.pk,
+            "section": "legal_basis",
+            "language": "en",
+            "body": "The election was called by **decree**.",
+        },
+    )
+
+    text = StatementText.objects.get(mission=world.mission, section="legal_basis")
+    assert text.body == "The election was called by **decree**."
+
+
+def test_the_outsider_cannot_write_mission_a_s_sections(world):
+    response = admin_client(world, "outsider").post(
+        reverse("admin:reports_statementtext_add"),
+        {"mission": world.mission.pk, "section": "legal_basis", "language": "en", "body": "x"},
+    )
+
+    assert response.status_code == 200  # the form again, with the mission refused
+    assert not StatementText.objects.exists()
