@@ -29,6 +29,13 @@ def missions_of_user(user: AbstractBaseUser) -> QuerySet[Mission]:
             Q(pk__in=MissionMembership.objects.filter(user=user).values("mission_id"))
             | Q(pk__in=as_observer.values("mission_id"))
         )
-        .annotate(is_observer=Exists(as_observer.filter(mission=OuterRef("pk"))))
+        .annotate(
+            is_observer=Exists(as_observer.filter(mission=OuterRef("pk"))),
+            is_staff_member=Exists(
+                MissionMembership.objects.filter(
+                    user=user, role__in=STAFF_ROLES, mission=OuterRef("pk")
+                )
+            ),
+        )
         .order_by("-starts_on", "name")
     )

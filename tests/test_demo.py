@@ -351,7 +351,7 @@ def test_accounts_are_printed_and_can_log_in_with_their_roles(db, settings, clie
     output = load_demo("--accounts")
 
     passwords = dict(ACCOUNT_LINE.findall(output))
-    assert sorted(passwords) == ["coordinator", "observer", "press"]
+    assert sorted(passwords) == ["coordinator", "head", "observer", "press"]
     mission = Mission.objects.get(slug=DEMO_SLUG)
     users = {user.username: user for user in get_user_model().objects.all()}
     for username, password in passwords.items():
@@ -383,8 +383,8 @@ def test_accounts_get_new_passwords_on_every_run_and_nothing_else_changes(db, se
     second = dict(ACCOUNT_LINE.findall(load_demo("--accounts")))
 
     assert database_counts() == counts
-    assert counts["User"] == 3
-    for username in ("coordinator", "observer", "press"):
+    assert counts["User"] == 4
+    for username in ("coordinator", "head", "observer", "press"):
         assert first[username] != second[username]
         assert not client.login(username=username, password=first[username])
         assert client.login(username=username, password=second[username])
@@ -399,3 +399,14 @@ def test_accounts_are_refused_with_debug_off(db, settings):
 
     assert not get_user_model().objects.exists()
     assert not Mission.objects.exists()
+
+
+def test_the_head_account_is_zhang_ming_and_may_approve(db, settings):
+    settings.DEBUG = True
+    load_demo("--accounts")
+    mission = Mission.objects.get(slug=DEMO_SLUG)
+    head = get_user_model().objects.get(username="head")
+
+    assert head.is_staff
+    assert mission.memberships.filter(user=head, role="head").exists()
+    assert Participation.objects.get(mission=mission, user=head).observer.full_name == "Zhang Ming"

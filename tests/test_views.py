@@ -65,3 +65,12 @@ def test_my_missions_takes_the_same_queries_however_many_missions(
         response = client.get(reverse("home"))
 
     assert response.text.count('class="list-group-item"') == 2 * size + 1
+
+
+def test_a_coordinator_is_led_to_the_mission_s_statements(client, personas):
+    client.force_login(personas.coordinator)
+
+    response = client.get(reverse("home"))
+
+    assert reverse("statements:list", args=["mission-a"]) in response.text
+    assert reverse("press:list") in response.text

@@ -64,8 +64,18 @@ def _account_reset(username: str, *, is_staff: bool) -> tuple[AbstractBaseUser, 
 
 
 @transaction.atomic
+def _participation_link(mission: Mission, user, participation: Participation) -> None:
+    # One account per observer in a mission: unlink it from anyone it was moved to since.
+    Participation.objects.filter(mission=mission, user=user).exclude(pk=participation.pk).update(
+        user=None
+    )
+    participation.user = user
+    participation.full_clean()
+    participation.save(update_fields=["user"])
+
+
 def demo_accounts_ensure(*, mission: Mission) -> list[DemoAccount]:
-    """Create or reset the coordinator, observer and press accounts of the demo mission.
+    """Create or reset the coordinator, head, observer and press accounts of the demo mission.
 
     Every call gives each account a fresh random password, returned here and stored nowhere
     else in clear.
@@ -76,15 +86,19 @@ def demo_accounts_ensure(*, mission: Mission) -> list[DemoAccount]:
         mission=mission, user=coordinator, role=MissionMembership.Role.COORDINATOR
     )
 
+    head, head_password = _account_reset("head", is_staff=True)
+    head.groups.add(coordinators_group_ensure())
+    MissionMembership.objects.get_or_create(
+        mission=mission, user=head, role=MissionMembership.Role.HEAD
+    )
+    _participation_link(mission, head, Participation.objects.get(mission=mission, role="head"))
+
     observer, observer_password = _account_reset("observer", is_staff=False)
-    participation = Participation.objects.get(mission=mission, observer__full_name=DEMO_OBSERVER)
-    # One account per observer in a mission: unlink it from anyone it was moved to since.
-    Participation.objects.filter(mission=mission, user=observer).exclude(
-        pk=participation.pk
-    ).update(user=None)
-    participation.user = observer
-    participation.full_clean()
-    participation.save(update_fields=["user"])
+    _participation_link(
+        mission,
+        observer,
+        Participation.objects.get(mission=mission, observer__full_name=DEMO_OBSERVER),
+    )
 
     press, press_password = _account_reset("press", is_staff=False)
     MissionMembership.objects.get_or_create(
@@ -93,6 +107,7 @@ def demo_accounts_ensure(*, mission: Mission) -> list[DemoAccount]:
 
     return [
         DemoAccount("coordinator", coordinator_password, coordinator),
+        DemoAccount("head", head_password, head),
         DemoAccount("observer", observer_password, observer),
         DemoAccount("press", press_password, press),
     ]

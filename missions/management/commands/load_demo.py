@@ -20,8 +20,8 @@ class Command(BaseCommand):
             "--accounts",
             action="store_true",
             help=(
-                "Create or reset the accounts coordinator, observer and press with new random "
-                "passwords and print them (only with DEBUG on)."
+                "Create or reset the accounts coordinator, head, observer and press with new "
+                "random passwords and print them (only with DEBUG on)."
             ),
         )
 
@@ -48,6 +48,7 @@ class Command(BaseCommand):
         if demo_accounts:
             descriptions = {
                 "coordinator": _("coordinator of the demo mission, staff: use the admin"),
+                "head": _("Zhang Ming, head of mission: approves statements"),
                 "observer": _("%(name)s, accredited observer") % {"name": DEMO_OBSERVER},
                 "press": _("press officer of the demo mission"),
             }
