@@ -1,9 +1,9 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from missions.bundle import mission_export
-from missions.models import Mission
+from missions.management.base import mission_named
 
 
 class Command(BaseCommand):
@@ -13,8 +13,5 @@ class Command(BaseCommand):
         parser.add_argument("slug", help="The mission's slug.")
 
     def handle(self, *args, slug, **options):
-        try:
-            mission = Mission.objects.select_related("election").get(slug=slug)
-        except Mission.DoesNotExist:
-            raise CommandError(f"No mission with the slug “{slug}”.") from None
+        mission = mission_named(slug)
         self.stdout.write(json.dumps(mission_export(mission=mission), ensure_ascii=False, indent=2))

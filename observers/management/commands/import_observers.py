@@ -1,49 +1,27 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from missions.imports import ImportRejected
-from missions.models import Mission
+from missions.management.base import SheetImportCommand, mission_named
 from observers.imports import observers_import
 
 
-class Command(BaseCommand):
+class Command(SheetImportCommand):
     help = (
         "Import observers into a mission's roster from a CSV or XLSX file, all or nothing "
         "(see docs/imports.md)."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="The CSV or XLSX file.")
-        parser.add_argument("--mission", required=True, help="The slug of the mission.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check the file and write nothing."
-        )
-
     def handle(self, *args, file: Path, mission: str, dry_run: bool, **options):
-        try:
-            target = Mission.objects.get(slug=mission)
-        except Mission.DoesNotExist:
-            raise CommandError(
-                _("No mission with the slug “%(slug)s”.") % {"slug": mission}
-            ) from None
-        try:
-            content = file.read_bytes()
-        except OSError as error:
-            raise CommandError(
-                _("%(file)s cannot be read: %(reason)s") % {"file": file, "reason": error.strerror}
-            ) from None
+        target = mission_named(mission)
+        content = self.read(file)
         try:
             result = observers_import(
                 mission=target, file_name=file.name, content=content, dry_run=dry_run
             )
         except ImportRejected as rejection:
-            for error in rejection.errors:
-                self.stderr.write(str(error))
-            raise CommandError(
-                _("%(file)s was not imported: nothing was written.") % {"file": file}
-            ) from None
+            raise self.rejected(file, rejection) from None
         figures = {
             "file": file,
             "mission": target.name,

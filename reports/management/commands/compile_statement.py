@@ -1,11 +1,10 @@
 import time
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from missions.models import Mission
+from missions.management.base import mission_named, user_named
 from reports.models import Statement, StatementDocument
 from reports.statements import statement_request
 
@@ -44,18 +43,8 @@ class Command(BaseCommand):
         timeout: float,
         **options,
     ):
-        try:
-            target = Mission.objects.get(slug=mission)
-        except Mission.DoesNotExist:
-            raise CommandError(
-                _("No mission with the slug “%(slug)s”.") % {"slug": mission}
-            ) from None
-        requester = None
-        if user:
-            try:
-                requester = get_user_model().objects.get_by_natural_key(user)
-            except get_user_model().DoesNotExist:
-                raise CommandError(_("No user “%(user)s”.") % {"user": user}) from None
+        target = mission_named(mission)
+        requester = user_named(user)
         try:
             statement = statement_request(
                 mission=target, kind=kind, language=language, requested_by=requester

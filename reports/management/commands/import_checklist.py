@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from missions.models import Mission
+from missions.management.base import mission_named
 from reports.checklist_files import ChecklistFileError, checklist_load, standard_checklists
 
 
@@ -26,9 +26,7 @@ class Command(BaseCommand):
         source.add_argument("--all-standard", action="store_true", help="Every standard checklist.")
 
     def handle(self, *args, mission: str, file: Path | None, standard, all_standard, **options):
-        target = Mission.objects.filter(slug=mission).first()
-        if target is None:
-            raise CommandError(_("No mission with the slug “%(slug)s”.") % {"slug": mission})
+        target = mission_named(mission)
         files = self._files(file, standard, all_standard)
         texts = []
         for path in files:

@@ -1,23 +1,20 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from missions.imports import ImportRejected
-from missions.models import Mission
+from missions.management.base import SheetImportCommand, mission_named, user_named
 from reports.imports import visits_import
 
 
-class Command(BaseCommand):
+class Command(SheetImportCommand):
     help = (
         "File visits from paper forms, one CSV or XLSX row per visit, all or nothing "
         "(see docs/imports.md). Running the same file again creates nothing new."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="The CSV or XLSX file.")
-        parser.add_argument("--mission", required=True, help="The slug of the mission.")
+        super().add_arguments(parser)
         parser.add_argument(
             "--checklist",
             required=True,
@@ -26,9 +23,6 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user",
             help="The username recorded in each visit's history as having filed it.",
-        )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check the file and write nothing."
         )
 
     def handle(
@@ -41,24 +35,9 @@ class Command(BaseCommand):
         dry_run: bool,
         **options,
     ):
-        try:
-            target = Mission.objects.get(slug=mission)
-        except Mission.DoesNotExist:
-            raise CommandError(
-                _("No mission with the slug “%(slug)s”.") % {"slug": mission}
-            ) from None
-        filer = None
-        if user:
-            try:
-                filer = get_user_model().objects.get_by_natural_key(user)
-            except get_user_model().DoesNotExist:
-                raise CommandError(_("No user “%(user)s”.") % {"user": user}) from None
-        try:
-            content = file.read_bytes()
-        except OSError as error:
-            raise CommandError(
-                _("%(file)s cannot be read: %(reason)s") % {"file": file, "reason": error.strerror}
-            ) from None
+        target = mission_named(mission)
+        filer = user_named(user)
+        content = self.read(file)
         try:
             result = visits_import(
                 mission=target,
@@ -69,11 +48,7 @@ class Command(BaseCommand):
                 dry_run=dry_run,
             )
         except ImportRejected as rejection:
-            for error in rejection.errors:
-                self.stderr.write(str(error))
-            raise CommandError(
-                _("%(file)s was not imported: nothing was written.") % {"file": file}
-            ) from None
+            raise self.rejected(file, rejection) from None
         figures = {
             "file": file,
             "mission": target.name,

@@ -1,25 +1,19 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from missions.imports import ImportRejected
+from missions.management.base import SheetImportCommand
 from missions.models import Election, Mission
 from stations.imports import stations_import
 
 
-class Command(BaseCommand):
+class Command(SheetImportCommand):
     help = (
         "Import a mission's polling stations from a CSV or XLSX file, all or nothing "
         "(see docs/imports.md)."
     )
-
-    def add_arguments(self, parser):
-        parser.add_argument("file", type=Path, help="The CSV or XLSX file.")
-        parser.add_argument("--mission", required=True, help="The slug of the mission.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check the file and write nothing."
-        )
 
     def handle(self, *args, file: Path, mission: str, dry_run: bool, **options):
         try:
@@ -33,22 +27,13 @@ class Command(BaseCommand):
             raise CommandError(
                 _("No mission with the slug “%(slug)s”.") % {"slug": mission}
             ) from None
-        try:
-            content = file.read_bytes()
-        except OSError as error:
-            raise CommandError(
-                _("%(file)s cannot be read: %(reason)s") % {"file": file, "reason": error.strerror}
-            ) from None
+        content = self.read(file)
         try:
             result = stations_import(
                 election=election, file_name=file.name, content=content, dry_run=dry_run
             )
         except ImportRejected as rejection:
-            for error in rejection.errors:
-                self.stderr.write(str(error))
-            raise CommandError(
-                _("%(file)s was not imported: nothing was written.") % {"file": file}
-            ) from None
+            raise self.rejected(file, rejection) from None
         figures = {
             "file": file,
             "mission": election.mission.name,
