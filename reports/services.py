@@ -236,6 +236,29 @@ def _content_save(
         visit.observers.add(*members)
 
 
+def _visit_insert(participation: Participation, data: VisitData, **fields: Any) -> Visit:
+    """Insert a new visit with its answers, incidents and observers; validated beforehand."""
+    visit = Visit(
+        mission_id=participation.mission_id,
+        station=data.station,
+        checklist=data.checklist,
+        filed_by=participation,
+        arrived_at=data.arrived_at,
+        departed_at=data.departed_at,
+        voters_on_list=data.voters_on_list,
+        ballots_issued=data.ballots_issued,
+        notes=data.notes,
+        **fields,
+    )
+    content = _content(visit, data)
+    # visit_validate covered the check constraints; a key's uniqueness is left to the
+    # database, since checking it first would race.
+    visit.full_clean(exclude=LOADED_RELATIONS, validate_unique=False, validate_constraints=False)
+    visit.save(force_insert=True)
+    _content_save(visit, content, data.observers, replacing=False)
+    return visit
+
+
 @transaction.atomic
 def visit_restore(
     *,
@@ -250,25 +273,7 @@ def visit_restore(
     not matter, since the visit was filed when it was valid.
     """
     visit_validate(mission=participation.mission, data=data)
-    visit = Visit(
-        mission_id=participation.mission_id,
-        station=data.station,
-        checklist=data.checklist,
-        filed_by=participation,
-        arrived_at=data.arrived_at,
-        departed_at=data.departed_at,
-        voters_on_list=data.voters_on_list,
-        ballots_issued=data.ballots_issued,
-        notes=data.notes,
-        review=review,
-        review_comment=review_comment,
-    )
-    content = _content(visit, data)
-    # visit_validate covered the check constraints; the key is new, so unique.
-    visit.full_clean(exclude=LOADED_RELATIONS, validate_unique=False, validate_constraints=False)
-    visit.save(force_insert=True)
-    _content_save(visit, content, data.observers, replacing=False)
-    return visit
+    return _visit_insert(participation, data, review=review, review_comment=review_comment)
 
 
 def visit_submit(
@@ -290,26 +295,7 @@ def visit_submit(
     visit_validate(mission=participation.mission, data=data)
     try:
         with transaction.atomic():
-            visit = Visit(
-                mission_id=participation.mission_id,
-                station=data.station,
-                checklist=data.checklist,
-                filed_by=participation,
-                key=key,
-                arrived_at=data.arrived_at,
-                departed_at=data.departed_at,
-                voters_on_list=data.voters_on_list,
-                ballots_issued=data.ballots_issued,
-                notes=data.notes,
-            )
-            content = _content(visit, data)
-            # The key's uniqueness is left to the database: a check first would race, and
-            # a retry costs one refused insert.
-            visit.full_clean(
-                exclude=LOADED_RELATIONS, validate_unique=False, validate_constraints=False
-            )
-            visit.save(force_insert=True)
-            _content_save(visit, content, data.observers, replacing=False)
+            visit = _visit_insert(participation, data, key=key)
             _attachments_store(visit, files, user)
             VisitRevision.objects.create(
                 visit=visit, changed_by=user, action=VisitRevision.Action.FILED

@@ -2,6 +2,7 @@
 
 import functools
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -36,7 +37,10 @@ def observer_page(view):
                 raise PermissionDenied(_("These pages are for the mission's observers.")) from None
             raise
         with timezone.override(participation.mission.time_zone):
-            return view(request, participation, *args, **kwargs)
+            try:
+                return view(request, participation, *args, **kwargs)
+            except VisitRefused as error:
+                return _refused(request, participation, error)
 
     return wrapper
 
@@ -131,10 +135,7 @@ def _form_page(request, participation, *, form, incidents, visit=None) -> HttpRe
 @observer_page
 def visit_new(request, participation):
     mission = participation.mission
-    try:
-        participation_check_may_file(participation)
-    except VisitRefused as error:
-        return _refused(request, participation, error)
+    participation_check_may_file(participation)
     station = None
     if request.GET.get("station"):
         station = get_object_or_404(
@@ -164,36 +165,51 @@ def visit_new(request, participation):
             if done is not None:
                 messages.info(request, _("This visit was already filed; nothing was duplicated."))
                 return redirect("reports:visit_detail", slug=mission.slug, pk=done.pk)
-        form = VisitForm(request.POST, request.FILES, **form_kwargs)
-        incidents = IncidentFormSet(
-            request.POST, prefix="incidents", form_kwargs={"questions": questions}
+        form, incidents = _bound_forms(request, form_kwargs)
+        filed = _written(
+            form,
+            incidents,
+            lambda data, files: visit_submit(
+                participation=participation,
+                key=form.cleaned_data["key"],
+                data=data,
+                files=files,
+                user=request.user,
+            ),
         )
-        if form.is_valid() and incidents.is_valid():
-            try:
-                visit, created = visit_submit(
-                    participation=participation,
-                    key=form.cleaned_data["key"],
-                    data=form.visit_data(incidents.incidents()),
-                    files=form.cleaned_data["attachments"],
-                    user=request.user,
-                )
-            except VisitRefused as error:
-                return _refused(request, participation, error)
-            except ValidationError as error:
-                form.add_service_errors(error)
-            else:
-                if created:
-                    messages.success(request, _("Visit filed. Thank you."))
-                else:
-                    messages.info(
-                        request, _("This visit was already filed; nothing was duplicated.")
-                    )
-                return redirect("reports:visit_detail", slug=mission.slug, pk=visit.pk)
-        return _form_page(request, participation, form=form, incidents=incidents)
+        if filed is None:
+            return _form_page(request, participation, form=form, incidents=incidents)
+        visit, created = filed
+        if created:
+            messages.success(request, _("Visit filed. Thank you."))
+        else:
+            messages.info(request, _("This visit was already filed; nothing was duplicated."))
+        return redirect("reports:visit_detail", slug=mission.slug, pk=visit.pk)
 
     form = VisitForm(initial=VisitForm.initial_for_new(mission, station), **form_kwargs)
     incidents = IncidentFormSet(prefix="incidents", form_kwargs={"questions": questions})
     return _form_page(request, participation, form=form, incidents=incidents)
+
+
+def _bound_forms(request, form_kwargs: dict) -> tuple[VisitForm, IncidentFormSet]:
+    form = VisitForm(request.POST, request.FILES, **form_kwargs)
+    incidents = IncidentFormSet(
+        request.POST, prefix="incidents", form_kwargs={"questions": form_kwargs["questions"]}
+    )
+    return form, incidents
+
+
+def _written(form: VisitForm, incidents: IncidentFormSet, write: Callable):
+    """Validate the visit form and its incidents and hand them to `write`; return its result,
+    or None when the form must be shown again with its errors (the service's beside their
+    fields). A VisitRefused goes up to the page's refusal."""
+    if not (form.is_valid() and incidents.is_valid()):
+        return None
+    try:
+        return write(form.visit_data(incidents.incidents()), form.cleaned_data["attachments"])
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return None
 
 
 def _id(raw: str) -> int:
@@ -226,27 +242,18 @@ def visit_edit(request, participation, pk: int):
         "participation": participation,
     }
     if request.method == "POST":
-        form = VisitForm(request.POST, request.FILES, **form_kwargs)
-        incidents = IncidentFormSet(
-            request.POST, prefix="incidents", form_kwargs={"questions": questions}
+        form, incidents = _bound_forms(request, form_kwargs)
+        saved = _written(
+            form,
+            incidents,
+            lambda data, files: visit_update(
+                visit=visit, participation=participation, data=data, files=files, user=request.user
+            ),
         )
-        if form.is_valid() and incidents.is_valid():
-            try:
-                visit_update(
-                    visit=visit,
-                    participation=participation,
-                    data=form.visit_data(incidents.incidents()),
-                    files=form.cleaned_data["attachments"],
-                    user=request.user,
-                )
-            except VisitRefused as error:
-                return _refused(request, participation, error)
-            except ValidationError as error:
-                form.add_service_errors(error)
-            else:
-                messages.success(request, _("Your corrections are saved."))
-                return redirect("reports:visit_detail", slug=participation.mission.slug, pk=pk)
-        return _form_page(request, participation, form=form, incidents=incidents, visit=visit)
+        if saved is None:
+            return _form_page(request, participation, form=form, incidents=incidents, visit=visit)
+        messages.success(request, _("Your corrections are saved."))
+        return redirect("reports:visit_detail", slug=participation.mission.slug, pk=pk)
     form = VisitForm(initial=VisitForm.initial_for_visit(visit), **form_kwargs)
     incidents = IncidentFormSet(
         prefix="incidents", initial=incident_initial(visit), form_kwargs={"questions": questions}
