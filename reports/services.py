@@ -183,15 +183,20 @@ def _snapshot(visit: Visit) -> dict[str, Any]:
     ]
     return {
         "station": visit.station.number,
-        "arrived_at": visit.arrived_at.isoformat() if visit.arrived_at else None,
-        "departed_at": visit.departed_at.isoformat() if visit.departed_at else None,
+        # In UTC: the form hands back the same moment in the mission's time zone.
+        "arrived_at": _utc(visit.arrived_at),
+        "departed_at": _utc(visit.departed_at),
         "voters_on_list": visit.voters_on_list,
         "ballots_issued": visit.ballots_issued,
         "notes": visit.notes,
         "answers": answers,
         "incidents": incidents,
-        "observers": sorted(p.observer.full_name for p in visit.observers.all()),
+        "observers": sorted(visit.observers.values_list("observer__full_name", flat=True)),
     }
+
+
+def _utc(moment: datetime.datetime | None) -> str | None:
+    return moment.astimezone(datetime.UTC).isoformat() if moment else None
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -366,7 +371,9 @@ def visit_update(
     visit.save(update_fields=update_fields)
     visit.answers.all().delete()
     visit.incidents.all().delete()
-    _content_save(visit, content, data.observers, replacing=True)
+    # The form does not carry the team: a correction keeps the visit's observers.
+    observers = data.observers or list(visit.observers.all())
+    _content_save(visit, content, observers, replacing=True)
     added = _attachments_store(visit, files, user)
     changes = _diff(before, _snapshot(visit))
     if added:

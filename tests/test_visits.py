@@ -315,6 +315,8 @@ def test_an_observer_corrects_their_visit_and_the_history_keeps_the_change(
     assert revision.changed_by == personas.observer
     assert revision.changes["answers.box_sealed"] == ["yes", "no"]
     assert revision.changes["notes"] == ["", "Seal"]
+    # The same moment in another time zone is no change.
+    assert "arrived_at" not in revision.changes
 
 
 def test_a_visit_sent_back_shows_the_comment_and_returns_to_review_once_corrected(
@@ -371,3 +373,9 @@ def test_a_team_mate_sees_the_visit_but_cannot_change_it(client, field, personas
 
     assert client.get(reverse("reports:visit_detail", args=[slug, visit.pk])).status_code == 200
     assert client.get(reverse("reports:visit_edit", args=[slug, visit.pk])).status_code == 403
+
+    # The observer who filed it corrects it: the team mate stays on the visit.
+    edit_url = reverse("reports:visit_edit", args=[slug, visit.pk])
+    client.force_login(personas.observer)
+    client.post(edit_url, {**form_fields(client.get(edit_url).text), **answers()})
+    assert set(visit.observers.all()) == {personas.observer_participation, mate}
