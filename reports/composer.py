@@ -8,6 +8,7 @@ same paragraphs and lists, so nothing they type becomes markup.
 """
 
 import datetime
+import zoneinfo
 from collections.abc import Iterable, Sequence
 
 from django.utils import formats, translation
@@ -19,7 +20,7 @@ from missions.models import Candidate, Mission, MissionActivity, Phase
 from observers.models import Delegation, Participation
 from reports.document import Block, Document, ListBlock, Paragraph, Run, Section
 from reports.findings import ELECTION_DAY_PHASES, AreaCoverage, Evidence, Findings
-from reports.models import Incident, Statement, StatementText
+from reports.models import Incident, Statement, StatementText, Visit
 
 Kind = Statement.Kind
 Assessment = Statement.Assessment
@@ -95,7 +96,8 @@ def listing(items: Sequence[str]) -> str:
         return ""
     if len(items) == 1:
         return items[0]
-    return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
+    separator = pgettext("between items of a list", ", ")
+    return _("%(items)s and %(last)s") % {"items": separator.join(items[:-1]), "last": items[-1]}
 
 
 def station_numbers(numbers: Sequence[str]) -> str:
@@ -124,6 +126,16 @@ def coverage_phrase(coverage: Iterable[AreaCoverage]) -> str:
         else:
             parts.append(cover.parent)
     return listing(parts)
+
+
+def _person(position: str, name: str) -> str:
+    """A person as a statement names them: “SCO Secretary-General Zhang Ming”."""
+    if not position:
+        return name
+    return pgettext("position and name", "%(position)s %(name)s") % {
+        "position": position,
+        "name": name,
+    }
 
 
 def evidence(found: Evidence) -> dict[str, list[int]]:
@@ -254,7 +266,7 @@ class _Composer:
         if head is None:
             return ""
         position = head.observer.position
-        return f"{position} {head.observer.full_name}" if position else head.observer.full_name
+        return _person(position, head.observer.full_name)
 
     def place_line(self) -> str:
         if self.place:
@@ -376,14 +388,14 @@ class _Composer:
     @staticmethod
     def _member_phrase(member: Participation) -> str:
         position = member.observer.position
-        return f"{position} {member.observer.full_name}" if position else member.observer.full_name
+        return _person(position, member.observer.full_name)
 
     @staticmethod
     def _semicolons(phrases: Sequence[str]) -> str:
         if len(phrases) == 1:
             return phrases[0]
         return _("%(items)s; and %(last)s") % {
-            "items": "; ".join(phrases[:-1]),
+            "items": pgettext("between members of a list", "; ").join(phrases[:-1]),
             "last": phrases[-1],
         }
 
@@ -441,16 +453,30 @@ class _Composer:
             }
             found = None
             if numbers:
+                visits = self._pre_election_visits()
                 found = Evidence(
-                    visit_ids=list(
-                        mission.visits.filter(
-                            station__number__in=numbers,
-                            checklist__phase=Phase.PRE_ELECTION,
-                        ).values_list("id", flat=True)
-                    )
+                    visit_ids=[
+                        pk
+                        for number in numbers
+                        for pk, day in visits.get(number, [])
+                        if day == activity.date
+                    ]
                 )
             section.blocks.append(self.generated(text, found, "activities"))
         return section
+
+    def _pre_election_visits(self) -> dict[str, list[tuple[int, datetime.date]]]:
+        """Pre-election visits by station number, with their local day: one query."""
+        if not hasattr(self, "_pre_election"):
+            zone = zoneinfo.ZoneInfo(self.mission.time_zone)
+            self._pre_election: dict[str, list[tuple[int, datetime.date]]] = {}
+            for number, pk, arrived_at in Visit.objects.filter(
+                mission=self.mission, checklist__phase=Phase.PRE_ELECTION
+            ).values_list("station__number", "id", "arrived_at"):
+                self._pre_election.setdefault(number, []).append(
+                    (pk, arrived_at.astimezone(zone).date())
+                )
+        return self._pre_election
 
     # -- 3–5. authored, with the nationwide figures --------------------------------------
 
@@ -558,7 +584,6 @@ class _Composer:
                     id=self._id("candidates"),
                 )
             )
-        section.blocks.extend(self.authored("candidates"))
         return section
 
     @staticmethod
@@ -575,7 +600,10 @@ class _Composer:
                 "body": candidate.nominated_by,
             }
         if candidate.description:
-            return f"{candidate.full_name}, {candidate.description}"
+            return _("%(name)s, %(description)s") % {
+                "name": candidate.full_name,
+                "description": candidate.description,
+            }
         return candidate.full_name
 
     # -- findings → sentences ----------------------------------------------------------
@@ -597,8 +625,9 @@ class _Composer:
             (q for q in chosen if q.stations_with_concern),
             key=lambda q: (severity_rank.get(q.severity, 3), -q.stations_with_concern),
         ):
-            if question.concern_sentence:
-                text = question.concern_sentence.format(
+            concern_sentence = question.localized("concern_sentence", self.language)
+            if concern_sentence:
+                text = concern_sentence.format(
                     concerns=figure(question.stations_with_concern),
                     stations=figure(question.stations_answered),
                     clear=figure(question.stations_clear),
@@ -611,7 +640,7 @@ class _Composer:
                     "%(stations)s polling stations visited.",
                     question.stations_answered,
                 ) % {
-                    "question": question.text,
+                    "question": question.localized("text", self.language),
                     "concerns": figure(question.stations_with_concern),
                     "stations": figure(question.stations_answered),
                 }
@@ -619,9 +648,10 @@ class _Composer:
 
         groups: dict[tuple[str, str], list[str]] = {}
         for question in chosen:
-            if question.stations_with_concern or not question.clear_sentence:
+            clear_sentence = question.localized("clear_sentence", self.language)
+            if question.stations_with_concern or not clear_sentence:
                 continue
-            text = question.clear_sentence.format(
+            text = clear_sentence.format(
                 concerns=0,
                 stations=figure(question.stations_answered),
                 clear=figure(question.stations_clear),

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 
 from missions.models import Mission, Phase
-from reports.models import Answer, Incident, Question, Severity, Visit
+from reports.models import Answer, Incident, Question, Severity, Visit, localized
 from stations.models import Area
 
 SEVERITY_ORDER = [Severity.MINOR, Severity.SERIOUS, Severity.CRITICAL]
@@ -68,9 +68,13 @@ class QuestionFinding:
     clear_sentence: str
     concern_sentence: str
     can_signal_concern: bool
+    translations: dict
     stations_answered: int
     stations_with_concern: int
     evidence: Evidence
+
+    def localized(self, field: str, language: str) -> str:
+        return localized(self, field, language)
 
     @property
     def stations_clear(self) -> int:
@@ -171,10 +175,6 @@ class Findings:
             ):
                 worst = severity
         return worst
-
-    @property
-    def has_serious_concerns(self) -> bool:
-        return self.worst_severity in (Severity.SERIOUS, Severity.CRITICAL)
 
 
 def findings_compute(*, mission: Mission) -> Findings:
@@ -281,6 +281,7 @@ def _questions(mission: Mission, visits) -> list[QuestionFinding]:
                 concern_sentence=question.concern_sentence,
                 can_signal_concern=bool(question.concern_answers)
                 or question.concern_above is not None,
+                translations=question.translations,
                 stations_answered=row["stations"],
                 stations_with_concern=row["concern_stations"],
                 evidence=evidence[(checklist_code, code)],
@@ -351,15 +352,23 @@ def _concerns_by_severity(visits) -> dict:
 def _turnout(mission: Mission, visits) -> dict:
     official = getattr(mission, "election", None) and mission.election.official_turnout
     counted = visits.filter(voters_on_list__isnull=False, ballots_issued__isnull=False)
-    # Closing visits see the day's final count; earlier visits only the count so far.
+    # Closing visits see the day's final count; earlier visits only the count so far. A
+    # station visited twice counts once, with its latest count.
     for phase in (Phase.CLOSING, Phase.VOTING):
-        row = counted.filter(checklist__phase=phase).aggregate(
+        latest = (
+            counted.filter(checklist__phase=phase, station=OuterRef("station"))
+            .order_by("-arrived_at", "-pk")
+            .values("pk")[:1]
+        )
+        row = counted.filter(checklist__phase=phase, pk=Subquery(latest)).aggregate(
             stations=Count("station", distinct=True),
             voters=Sum("voters_on_list"),
             ballots=Sum("ballots_issued"),
         )
         if row["stations"]:
-            ids = counted.filter(checklist__phase=phase).values_list("id", flat=True)
+            ids = counted.filter(checklist__phase=phase, pk=Subquery(latest)).values_list(
+                "id", flat=True
+            )
             return {
                 "turnout": Turnout(phase, row["stations"], row["voters"], row["ballots"], official),
                 "turnout_evidence": Evidence(visit_ids=list(ids)),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Mission
@@ -56,10 +56,11 @@ class MultipleFileField(forms.FileField):
 
 def answer_field(question: Question) -> forms.Field:
     """Return the form field that asks this question, with the widget its type needs."""
+    language = translation.get_language()
     common: dict[str, Any] = {
-        "label": question.text,
+        "label": question.localized("text", language),
         "required": question.required,
-        "help_text": question.help_text,
+        "help_text": question.localized("help_text", language),
     }
     kind = question.kind
     if kind == Question.Kind.YES_NO:

@@ -177,7 +177,9 @@ def _rows_check(
         ).select_related("election")
     }
     observers = ObserverIndex(
-        Participation.objects.filter(mission=mission).select_related("observer")
+        Participation.objects.filter(mission=mission).select_related(
+            "observer", "mission__election"
+        )
     )
     papers: list[PaperVisit] = []
     first_row_of: dict[uuid.UUID, int] = {}
@@ -272,6 +274,7 @@ def _row_check(
         ballots_issued=ballots_issued,
         notes=notes or "",
         answers=answers,
+        questions=list(questions),
     )
     try:
         visit_validate(mission=mission, data=data)

@@ -16,6 +16,12 @@ from missions.models import Phase
 SENTENCE_PLACEHOLDERS = {"concerns", "stations", "clear"}
 
 
+def localized(question, field: str, language: str | None) -> str:
+    """A question's `field` from its translations in `language`, else the field itself."""
+    translated = (question.translations or {}).get(language or "", {})
+    return translated.get(field) or getattr(question, field)
+
+
 class Severity(models.TextChoices):
     MINOR = "minor", _("Minor")
     SERIOUS = "serious", _("Serious")
@@ -171,6 +177,10 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.text}"
+
+    def localized(self, field: str, language: str | None) -> str:
+        """The question's text, help or sentence in the language, or as written if untranslated."""
+        return localized(self, field, language)
 
     @property
     def choice_values(self) -> list[str]:

@@ -154,6 +154,7 @@ def _statements_of(mission: Mission):
     """Every version of every statement of the mission, with who asked and who approved."""
     return (
         Statement.objects.filter(mission=mission)
+        .defer("content")
         .select_related("requested_by", "approved_by")
         .prefetch_related("documents")
         .order_by("kind", "language", "-version")

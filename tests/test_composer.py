@@ -272,3 +272,62 @@ def test_the_statement_is_written_in_the_language_asked_for(demo):
     assert document.language == "ru"
     assert "20 ноября 2022" in document.place_line
     assert "Текст." in document.plain_text()
+
+
+def test_turnout_counts_each_station_once_with_its_latest_count(personas):
+    mission = personas.mission_a
+    checklist = make_checklist(mission)
+    questions = {q.code: q for q in checklist.questions.all()}
+    station = PollingStationFactory(election=mission.election)
+    answers = {q.pk: "yes" for q in questions.values() if q.kind == "yes_no"}
+    answers[questions["atmosphere"].pk] = "calm"
+    for hour, ballots in ((10, 400), (16, 600)):
+        visit_submit(
+            participation=personas.observer_participation,
+            key=uuid.uuid4(),
+            data=VisitData(
+                station=station,
+                checklist=checklist,
+                arrived_at=election_day(mission, hour),
+                voters_on_list=1000,
+                ballots_issued=ballots,
+                answers=answers,
+            ),
+            user=personas.observer,
+        )
+
+    turnout = findings_compute(mission=mission).turnout
+
+    assert (turnout.stations, turnout.voters, turnout.ballots) == (1, 1000, 600)
+    assert turnout.observed == 60
+
+
+def test_a_statement_in_russian_uses_the_questions_russian_sentences(personas):
+    mission = personas.mission_a
+    checklist = make_checklist(mission)
+    questions = {q.code: q for q in checklist.questions.all()}
+    info = questions["info_materials"]
+    info.clear_sentence = "Every station displayed its information materials."
+    info.translations = {
+        "ru": {"clear_sentence": "На всех участках были информационные материалы."}
+    }
+    info.save()
+    visit_submit(
+        participation=personas.observer_participation,
+        key=uuid.uuid4(),
+        data=VisitData(
+            station=PollingStationFactory(election=mission.election),
+            checklist=checklist,
+            arrived_at=election_day(mission, 10),
+            answers={q.pk: "yes" for q in questions.values() if q.kind == "yes_no"}
+            | {questions["atmosphere"].pk: "calm"},
+        ),
+        user=personas.observer,
+    )
+
+    russian = compose(mission, language="ru").plain_text()
+    english = compose(mission, language="en").plain_text()
+
+    assert "На всех участках были информационные материалы." in russian
+    assert "Every station displayed its information materials." not in russian
+    assert "Every station displayed its information materials." in english

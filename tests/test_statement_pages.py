@@ -778,16 +778,40 @@ def test_an_approved_statement_is_read_only_in_the_admin(world):
     assert Statement.objects.filter(pk=world.statement.pk).exists()
 
 
-def test_a_ready_statement_s_dating_may_still_be_changed_but_not_its_workflow(world):
+def test_a_ready_statement_s_dating_and_workflow_are_read_only_in_the_admin(world):
     html = admin_client(world).get(
         reverse("admin:reports_statement_change", args=[world.statement.pk])
     )
 
     text = html.content.decode()
-    assert 'name="place"' in text
+    # Its documents already carry the place and date: a change would not reach them.
+    assert 'name="place"' not in text
     assert 'name="status"' not in text
     assert 'name="assessment"' not in text
     assert url(world, "detail") in text
+
+
+def test_a_queued_statement_s_dating_is_changed_in_the_admin(world):
+    queued = make_statement(world.mission, version=2, status=Statement.Status.QUEUED)
+    change = reverse("admin:reports_statement_change", args=[queued.pk])
+    client = admin_client(world)
+    assert 'name="place"' in client.get(change).content.decode()
+
+    # The documents inline is read-only but still posts its management form.
+    management = {
+        f"documents-{name}": value
+        for name, value in (
+            ("TOTAL_FORMS", "0"),
+            ("INITIAL_FORMS", "0"),
+            ("MIN_NUM_FORMS", "0"),
+            ("MAX_NUM_FORMS", "0"),
+        )
+    }
+    response = client.post(change, {"place": "Astana", "dated_on": "2022-11-20", **management})
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    queued.refresh_from_db()
+    assert (queued.place, queued.status) == ("Astana", Statement.Status.QUEUED)
 
 
 def test_statements_are_not_added_by_hand(world):

@@ -123,7 +123,7 @@ class StatementAdmin(MissionScopedAdmin):
         (_("Request"), {"fields": ["requested_by", "requested_at"]}),
     ]
     # The workflow (compiling, assessing, approving, publishing) has its own services and
-    # pages; the admin changes at most where and when the next compilation is dated.
+    # pages; the admin changes at most where and when a version still queued is dated.
     readonly_fields = [
         "mission",
         "kind",
@@ -153,9 +153,23 @@ class StatementAdmin(MissionScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.status in FINAL_STATUSES:
+        if obj is not None and obj.status != Statement.Status.QUEUED:
+            # Its documents already say where and when: a change would not reach them.
             readonly += [name for name in ("place", "dated_on") if name not in readonly]
         return readonly
+
+    def save_model(self, request, obj, form, change):
+        # Only the dating is editable, and only before the worker takes the version: write
+        # those two fields, conditionally, never the workflow a worker may be changing.
+        updated = Statement.objects.filter(pk=obj.pk, status=Statement.Status.QUEUED).update(
+            place=obj.place, dated_on=obj.dated_on
+        )
+        if not updated:
+            self.message_user(
+                request,
+                _("The version was already being compiled; its dating was not changed."),
+                messages.WARNING,
+            )
 
     def has_add_permission(self, request) -> bool:
         # A statement is a compiled version: it comes from statement_request, not a blank form.
