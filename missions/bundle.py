@@ -480,12 +480,17 @@ def _import_delegations(mission: Mission, delegations: list) -> dict[str, Partic
             observer_values["other_names"] = _names(
                 member.get("other_names", []), f"{m_where}.other_names"
             )
-            # A person who served on another mission is the same person: reuse the record.
+            # A person known to the installation but on no mission yet is reused. One who
+            # serves on another mission is not taken over: this bundle would otherwise
+            # rewrite what that mission's statements print about them.
             observer = (
                 Observer.objects.filter(
                     full_name=observer_values["full_name"],
                     country=observer_values.get("country", ""),
-                ).first()
+                    participations__isnull=True,
+                )
+                .order_by("pk")
+                .first()
                 or Observer()
             )
             for field, value in observer_values.items():

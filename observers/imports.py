@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 from import_export.fields import Field
 
@@ -203,7 +203,14 @@ class _Roster:
         }
         self.people: dict[tuple[str, str], Observer] = {}
         # Oldest first, but a person already on this mission wins over a namesake who is not.
-        for person in Observer.objects.filter(full_name__in=names).order_by("-pk"):
+        # A person serving on another mission only is never taken over: the file could
+        # otherwise rewrite the position another mission's statement prints.
+        candidates = (
+            Observer.objects.filter(full_name__in=names)
+            .filter(Q(participations__mission=mission) | Q(participations__isnull=True))
+            .distinct()
+        )
+        for person in candidates.order_by("-pk"):
             key = (person.full_name, person.country)
             holder = self.people.get(key)
             if holder is None or holder.pk not in self.participations:

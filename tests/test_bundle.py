@@ -123,9 +123,22 @@ def test_export_then_import_under_a_new_slug_gives_the_same_bundle(full_mission)
     again["mission"]["slug"] = "kz-2022"
     assert again == exported
     assert Mission.objects.count() == 2
-    # The same people serve on both missions: the person records are shared.
-    assert Observer.objects.filter(full_name="Zhang Ming").count() == 1
+    # The copy has its own people: importing it never rewrites the original's.
+    assert Observer.objects.filter(full_name="Zhang Ming").count() == 2
     assert Participation.objects.filter(observer__full_name="Zhang Ming").count() == 2
+
+
+def test_a_person_on_no_mission_yet_is_reused_by_an_import(full_mission):
+    bundle = mission_export(mission=full_mission)
+    Observer.objects.create(full_name="Li Wei", country="China")
+    bundle["delegations"][0]["members"].append(
+        {"full_name": "Li Wei", "country": "China", "position": "Counsellor", "role": "observer"}
+    )
+
+    copy = mission_import(bundle=bundle, slug="copy")
+
+    assert Observer.objects.filter(full_name="Li Wei").count() == 1
+    assert Participation.objects.get(mission=copy, observer__full_name="Li Wei")
 
 
 def test_the_bundle_carries_visits_with_their_answers_incidents_and_review(full_mission):

@@ -413,6 +413,26 @@ def test_a_person_already_in_the_installation_is_reused(personas):
     assert person.participations.get().mission == personas.mission_b
 
 
+def test_a_person_serving_on_another_mission_is_not_taken_over(personas):
+    other = personas.observer_participation.observer
+    other.position = "Member of the Central Election Commission"
+    other.save()
+    content = csv_file(
+        [
+            ["full_name", "country", "delegation", "position"],
+            [other.full_name, other.country, "Kyrgyz Republic", "Rewritten by mission B"],
+        ]
+    )
+
+    observers_import(mission=personas.mission_b, file_name="roster.csv", content=content)
+
+    other.refresh_from_db()
+    assert other.position == "Member of the Central Election Commission"
+    newcomer = Participation.objects.get(mission=personas.mission_b).observer
+    assert newcomer.pk != other.pk
+    assert newcomer.position == "Rewritten by mission B"
+
+
 def test_reimporting_a_roster_updates_the_observers_already_on_it(personas):
     participation = personas.observer_participation
     observer = participation.observer
