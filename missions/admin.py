@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,8 @@ from missions.models import (
 )
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
 from missions.services import mission_create
+from observers.models import Participation
+from stations.models import PollingStation
 
 ELECTION_FIELDS = ["country", "kind", "is_early", "election_day", "commission"]
 ELECTION_FIGURES = (
@@ -40,6 +43,7 @@ class ElectionInline(MissionScopedInlineMixin, admin.StackedInline):
 
 class MembershipInline(MissionScopedInlineMixin, admin.TabularInline):
     model = MissionMembership
+    select_related = ("user",)
     extra = 0
     autocomplete_fields = ["user"]
 
@@ -86,8 +90,27 @@ class MissionAdmin(MissionScopedAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                observer_total=Count("participations", distinct=True),
-                station_total=Count("election__stations", distinct=True),
+                # Two subqueries: counted in one join, participations × stations rows.
+                observer_total=Coalesce(
+                    Subquery(
+                        Participation.objects.filter(mission=OuterRef("pk"))
+                        .order_by()
+                        .values("mission")
+                        .annotate(n=Count("pk"))
+                        .values("n")
+                    ),
+                    0,
+                ),
+                station_total=Coalesce(
+                    Subquery(
+                        PollingStation.objects.filter(election__mission=OuterRef("pk"))
+                        .order_by()
+                        .values("election")
+                        .annotate(n=Count("pk"))
+                        .values("n")
+                    ),
+                    0,
+                ),
             )
         )
 
@@ -136,6 +159,7 @@ class ElectionAdmin(MissionScopedAdmin):
 class ActivityStationInline(MissionScopedInlineMixin, admin.TabularInline):
     model = ActivityStation
     mission_lookup = "activity__mission"
+    select_related = ("station",)
     extra = 0
     autocomplete_fields = ["station"]
     ordering = ["position"]

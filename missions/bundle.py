@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from missions.models import ActivityStation, Candidate, Election, Mission, MissionActivity
@@ -358,16 +359,21 @@ def _blank_to_default(instance: models.Model, values: dict[str, Any]) -> dict[st
     return result
 
 
+def _refused(error: ValidationError, where: str) -> BundleError:
+    """The bundle error for a model's ValidationError: its first field, under `where`."""
+    if hasattr(error, "error_dict"):
+        field, messages = next(iter(error.message_dict.items()))
+        place = where if field == "__all__" else f"{where}.{field}"
+        return BundleError(place, " ".join(messages))
+    return BundleError(where, " ".join(error.messages))
+
+
 def _save(instance: models.Model, where: str, exclude: Iterable[str] = ()) -> None:
     """Validate like a form would, naming the bundle path of the first bad field, and save."""
     try:
         instance.full_clean(exclude=list(exclude))
     except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            field, messages = next(iter(error.error_dict.items()))
-            place = where if field == "__all__" else f"{where}.{field}"
-            raise BundleError(place, " ".join(m for e in messages for m in e.messages)) from None
-        raise BundleError(where, " ".join(error.messages)) from None
+        raise _refused(error, where) from None
     instance.save()
 
 
@@ -583,8 +589,7 @@ def _import_stations(election: Election, areas_by_path: dict[str, Area], station
             # per-row database look-up so a 10,000-station bundle stays fast.
             station.full_clean(validate_unique=False, validate_constraints=False)
         except ValidationError as error:
-            field, messages = next(iter(error.message_dict.items()))
-            raise BundleError(f"{where}.{field}", " ".join(messages)) from None
+            raise _refused(error, where) from None
         if (station.latitude is None) != (station.longitude is None):
             missing = "longitude" if station.longitude is None else "latitude"
             raise BundleError(
@@ -747,6 +752,10 @@ def _import_visits(
                 moments[name] = Visit._meta.get_field(name).to_python(raw) if raw else None
             except ValidationError as error:
                 raise BundleError(f"{where}.{name}", " ".join(error.messages)) from None
+            if moments[name] is not None and timezone.is_naive(moments[name]):
+                raise BundleError(
+                    f"{where}.{name}", _("give the time with its offset, e.g. +06:00.")
+                )
         if moments["arrived_at"] is None:
             raise BundleError(f"{where}.arrived_at", _("the arrival time is missing."))
         for name, message in visit_times_errors(mission=mission, **moments).items():
@@ -791,8 +800,7 @@ def _import_visits(
             try:
                 incident.full_clean(exclude=["visit", "question"])
             except ValidationError as error:
-                field, messages = next(iter(error.message_dict.items()))
-                raise BundleError(f"{i_where}.{field}", " ".join(messages)) from None
+                raise _refused(error, i_where) from None
             incidents.append(
                 IncidentData(
                     category=incident.category,
@@ -823,6 +831,4 @@ def _import_visits(
                 review_comment=values.get("review_comment") or "",
             )
         except ValidationError as error:
-            field, messages = next(iter(error.message_dict.items()))
-            place = where if field == "__all__" else f"{where}.{field}"
-            raise BundleError(place, " ".join(messages)) from None
+            raise _refused(error, where) from None

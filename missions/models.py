@@ -266,11 +266,13 @@ class ActivityStation(models.Model):
         return str(self.station)
 
     def clean(self) -> None:
-        if (
-            self.activity_id
-            and self.station_id
-            and self.station.election.mission_id != self.activity.mission_id
-        ):
+        # An inline on an activity being added has the activity object but no id yet.
+        activity = (
+            self.activity if self.activity_id or "activity" in self._state.fields_cache else None
+        )
+        if activity is None or not self.station_id or not activity.mission_id:
+            return
+        if self.station.election.mission_id != activity.mission_id:
             raise ValidationError({"station": _("This polling station is not in this election.")})
 
 

@@ -63,6 +63,26 @@ class MissionScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
 
 class MissionScopedInlineMixin(_ScopedChoicesMixin):
     mission_lookup: str = "mission"
+    owner_field: str | None = "mission"
+    # Relations each row shows (its own name, its selects): joined once for all rows.
+    select_related: tuple[str, ...] = ()
 
     def get_queryset(self, request):
-        return scope_to_missions(super().get_queryset(request), request, self.mission_lookup)
+        queryset = scope_to_missions(super().get_queryset(request), request, self.mission_lookup)
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        owner = self.owner_field
+        if not owner or owner not in formset.form.base_fields:
+            return formset
+
+        class FixedOwnerForm(formset.form):
+            # A row that exists keeps its mission, as on the object's own page.
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                if self.instance.pk is not None:
+                    self.fields[owner].disabled = True
+
+        formset.form = FixedOwnerForm
+        return formset

@@ -16,6 +16,7 @@ from stations.models import Assignment
 class ParticipationInline(MissionScopedInlineMixin, admin.TabularInline):
     model = Participation
     fk_name = "observer"
+    select_related = ("mission", "delegation")
     extra = 0
     fields = ["mission", "delegation", "role", "accreditation", "accreditation_number"]
     autocomplete_fields = ["mission", "delegation"]
@@ -188,6 +189,7 @@ class TeamForm(forms.ModelForm):
 class AssignmentInline(MissionScopedInlineMixin, admin.TabularInline):
     model = Assignment
     mission_lookup = "team__mission"
+    select_related = ("team", "station")
     extra = 0
     fields = ["date", "phase", "station", "notes"]
     autocomplete_fields = ["station"]

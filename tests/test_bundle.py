@@ -275,6 +275,11 @@ def _assert_refused(bundle, where, message):
             "outside the mission period",
         ),
         (
+            lambda b: b["visits"][0].update(arrived_at="2022-11-20T10:00:00"),
+            "visits[0].arrived_at",
+            "with its offset",
+        ),
+        (
             lambda b: b["visits"][0].update(filed_by="Nobody"),
             "visits[0].filed_by",
             "no mission member “Nobody”",
@@ -323,6 +328,13 @@ def test_the_import_command_explains_a_file_that_is_not_json(db, tmp_path):
 
     with pytest.raises(CommandError, match="not valid JSON"):
         call_command("import_mission", str(path))
+
+
+def test_the_export_command_refuses_a_mission_without_its_election(db):
+    MissionFactory(slug="unfinished", election=None)
+
+    with pytest.raises(CommandError, match="has no election yet"):
+        call_command("export_mission", "unfinished")
 
 
 def test_the_export_command_refuses_an_unknown_mission(db):

@@ -1,6 +1,7 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from missions.bundle import mission_export
 from missions.management.base import mission_named
@@ -14,4 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug, **options):
         mission = mission_named(slug)
+        if not hasattr(mission, "election"):
+            raise CommandError(
+                _("The mission “%(slug)s” has no election yet: add it before exporting.")
+                % {"slug": slug}
+            )
         self.stdout.write(json.dumps(mission_export(mission=mission), ensure_ascii=False, indent=2))

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from missions.bundle import BundleError, mission_import
 
@@ -17,17 +18,23 @@ class Command(BaseCommand):
         try:
             bundle = json.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise CommandError(f"{file}: no such file.") from None
+            raise CommandError(_("%(file)s: no such file.") % {"file": file}) from None
         except UnicodeDecodeError:
-            raise CommandError(f"{file}: not a UTF-8 text file.") from None
+            raise CommandError(_("%(file)s: not a UTF-8 text file.") % {"file": file}) from None
         except json.JSONDecodeError as error:
             raise CommandError(
-                f"{file}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
+                _("%(file)s: not valid JSON (line %(line)d, column %(column)d: %(reason)s).")
+                % {"file": file, "line": error.lineno, "column": error.colno, "reason": error.msg}
             ) from None
         try:
             mission = mission_import(bundle=bundle, slug=slug)
         except BundleError as error:
-            raise CommandError(f"{file}: {error}. Nothing was imported.") from None
+            raise CommandError(
+                _("%(file)s: %(error)s. Nothing was imported.") % {"file": file, "error": error}
+            ) from None
         self.stdout.write(
-            self.style.SUCCESS(f"Imported mission “{mission.name}” as “{mission.slug}”.")
+            self.style.SUCCESS(
+                _("Imported mission “%(name)s” as “%(slug)s”.")
+                % {"name": mission.name, "slug": mission.slug}
+            )
         )
