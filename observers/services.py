@@ -1,11 +1,12 @@
 import datetime
+import zoneinfo
 
 from django.db import transaction
 from django.db.models import Case, F, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from missions.models import Election
+from missions.models import Election, Mission
 from observers.models import Participation
 
 
@@ -21,18 +22,24 @@ def participations_accredit(
     An accreditation keeps its number, date and issuing body if it already had them; a
     missing date becomes `accredited_on` (today by default) and a missing issuing body
     `accredited_by`, or else the election commission of the participation's mission.
+    Today is the day in the mission's time zone.
     """
-    day = accredited_on or timezone.localdate()
     commission = Subquery(
         Election.objects.filter(mission=OuterRef("mission")).values("commission")[:1]
     )
     issuer = Value(accredited_by) if accredited_by else Coalesce(commission, Value(""))
-    # One UPDATE whatever the number selected: an admin action may cover a whole roster.
-    return participations.exclude(accreditation=Participation.Accreditation.ACCREDITED).update(
-        accreditation=Participation.Accreditation.ACCREDITED,
-        accredited_on=Coalesce(F("accredited_on"), Value(day)),
-        accredited_by=Case(When(accredited_by="", then=issuer), default=F("accredited_by")),
-    )
+    pending = participations.exclude(accreditation=Participation.Accreditation.ACCREDITED)
+    changed = 0
+    # One UPDATE per mission, whatever the number selected: an admin action may cover a
+    # whole roster. "Today" is the mission's day, where the commission accredits.
+    for mission in Mission.objects.filter(pk__in=pending.values("mission")):
+        day = accredited_on or timezone.localdate(timezone=zoneinfo.ZoneInfo(mission.time_zone))
+        changed += pending.filter(mission=mission).update(
+            accreditation=Participation.Accreditation.ACCREDITED,
+            accredited_on=Coalesce(F("accredited_on"), Value(day)),
+            accredited_by=Case(When(accredited_by="", then=issuer), default=F("accredited_by")),
+        )
+    return changed
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.db import transaction
 
-from stations.models import Area
+from stations.models import PATH_SEPARATOR, Area
 
 
 @transaction.atomic
@@ -11,10 +11,18 @@ def area_save(*, area: Area) -> Area:
     area.path = area.compute_path()
     area.save()
     if old_path and old_path != area.path:
-        # Rename or move: every descendant's path starts with the old one.
-        for descendant in Area.objects.filter(
-            election=area.election_id, path__startswith=old_path + " / "
-        ).order_by("path"):
-            descendant.path = area.path + descendant.path[len(old_path) :]
-            descendant.save(update_fields=["path"])
+        # Rename or move: walk the descendants by parent (a path prefix match could catch
+        # another subtree whose name differs only in case), then write them in one go.
+        areas = list(Area.objects.filter(election=area.election_id).only("pk", "parent", "name"))
+        children: dict[int, list[Area]] = {}
+        for other in areas:
+            children.setdefault(other.parent_id, []).append(other)
+        changed, parents = [], [area]
+        while parents:
+            parent = parents.pop()
+            for child in children.get(parent.pk, []):
+                child.path = f"{parent.path}{PATH_SEPARATOR}{child.name}"
+                changed.append(child)
+                parents.append(child)
+        Area.objects.bulk_update(changed, ["path"], batch_size=500)
     return area

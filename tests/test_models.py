@@ -581,3 +581,25 @@ def test_revoking_leaves_requested_accreditations_requested():
     requested.refresh_from_db()
     assert changed == 0
     assert requested.accreditation == Participation.Accreditation.REQUESTED
+
+
+def test_renaming_an_area_leaves_a_namesake_subtree_of_another_case_alone(db):
+    from stations.models import Area
+    from stations.services import area_save
+    from tests.factories import AreaFactory, ElectionFactory
+
+    election = ElectionFactory()
+    kappa = AreaFactory(election=election, name="Kappa", kind="region")
+    shouting = AreaFactory(election=election, name="KAPPA", kind="region")
+    AreaFactory(election=election, parent=kappa, name="Town", kind="city")
+    AreaFactory(election=election, parent=shouting, name="Town", kind="city")
+
+    kappa.name = "Lambda"
+    area_save(area=kappa)
+
+    assert sorted(Area.objects.filter(election=election).values_list("path", flat=True)) == [
+        "KAPPA",
+        "KAPPA / Town",
+        "Lambda",
+        "Lambda / Town",
+    ]
