@@ -69,7 +69,6 @@ bench-import: install
 
 # Needs PostgreSQL on 127.0.0.1:5432; makes its own database and serves it with gunicorn.
 bench-surge: install
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) bench/visit_surge.py --clients 32 --seconds 20
 
 bench-statements: install system-deps

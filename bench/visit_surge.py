@@ -24,7 +24,7 @@ How to run it (from the project root; PostgreSQL on 127.0.0.1:5432, user postgre
     DATABASE_URL is not needed: the script uses its own database (`observa_bench_surge`,
     dropped, created and migrated afresh at every run) and sets DEBUG=false, a
     generated SECRET_KEY, ALLOWED_HOSTS=127.0.0.1 and SECURE_SSL_REDIRECT=false itself.
-    It needs gunicorn in the virtualenv (`.venv/bin/pip install gunicorn`). Everything runs on
+    It needs gunicorn, which the project installs (`make install`). Everything runs on
     loopback; every phase is bounded in time and in requests; gunicorn is stopped at the end,
     also on Ctrl-C. Figures go to stdout and to bench/out/visit_surge.json; the exit status is
     0 when the goal is met, 1 when it is missed.

@@ -30,7 +30,6 @@ DEMO_OBSERVER = "Konstantin Mazurevsky"
 class DemoAccount:
     username: str
     password: str
-    user: AbstractBaseUser
 
 
 def demo_bundle() -> dict[str, Any]:
@@ -106,8 +105,8 @@ def demo_accounts_ensure(*, mission: Mission) -> list[DemoAccount]:
     )
 
     return [
-        DemoAccount("coordinator", coordinator_password, coordinator),
-        DemoAccount("head", head_password, head),
-        DemoAccount("observer", observer_password, observer),
-        DemoAccount("press", press_password, press),
+        DemoAccount("coordinator", coordinator_password),
+        DemoAccount("head", head_password),
+        DemoAccount("observer", observer_password),
+        DemoAccount("press", press_password),
     ]

@@ -11,7 +11,7 @@ ADMIN_URL = "http://127.0.0.1:8000/admin/"
 class Command(BaseCommand):
     help = (
         "Load the demo mission (the SCO Observer Mission to Kazakhstan, 2022) unless it is "
-        "loaded already; with --accounts, also create or reset three demo accounts and print "
+        "loaded already; with --accounts, also create or reset four demo accounts and print "
         "their passwords."
     )
 

@@ -4,8 +4,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from missions.imports import ImportRejected
-from missions.management.base import SheetImportCommand
-from missions.models import Election, Mission
+from missions.management.base import SheetImportCommand, mission_named
 from stations.imports import stations_import
 
 
@@ -16,17 +15,13 @@ class Command(SheetImportCommand):
     )
 
     def handle(self, *args, file: Path, mission: str, dry_run: bool, **options):
-        try:
-            election = Election.objects.select_related("mission").get(mission__slug=mission)
-        except Election.DoesNotExist:
-            if Mission.objects.filter(slug=mission).exists():
-                raise CommandError(
-                    _("Mission “%(slug)s” has no election yet; add it before its stations.")
-                    % {"slug": mission}
-                ) from None
+        target = mission_named(mission)
+        election = getattr(target, "election", None)
+        if election is None:
             raise CommandError(
-                _("No mission with the slug “%(slug)s”.") % {"slug": mission}
-            ) from None
+                _("Mission “%(slug)s” has no election yet; add it before its stations.")
+                % {"slug": mission}
+            )
         content = self.read(file)
         try:
             result = stations_import(
