@@ -15,7 +15,6 @@ valid.
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from string import Formatter
 from typing import Any
 
 import yaml
@@ -24,7 +23,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from missions.models import Mission, Phase
-from reports.models import SENTENCE_PLACEHOLDERS, Checklist, Question, Section, Severity
+from reports.models import Checklist, Question, Section, Severity, sentence_problem
 from reports.services import checklist_next_version
 
 FORMAT = "observa-checklist"
@@ -264,13 +263,9 @@ def _concern_answers(data: Any, where: str, kind: str) -> list[str]:
 
 def _sentence_check(text: str, where: str) -> None:
     """Refuse placeholders the statement cannot fill; the model checks only the originals."""
-    try:
-        names = {name for _literal, name, _spec, _conv in Formatter().parse(text)}
-    except ValueError:
-        raise ChecklistFileError(where, _("unbalanced braces.")) from None
-    unknown = sorted(name for name in names - SENTENCE_PLACEHOLDERS if name is not None)
-    if unknown:
-        raise ChecklistFileError(where, _("unknown placeholder {%(name)s}.") % {"name": unknown[0]})
+    problem = sentence_problem(text)
+    if problem:
+        raise ChecklistFileError(where, problem[:1].lower() + problem[1:])
 
 
 def translations_read(data: Any, where: str) -> dict[str, dict[str, str]]:

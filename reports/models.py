@@ -16,6 +16,18 @@ from missions.models import Phase
 SENTENCE_PLACEHOLDERS = {"concerns", "stations", "clear"}
 
 
+def sentence_problem(text: str) -> str | None:
+    """What keeps a statement sentence from being filled in: bad braces or an unknown name."""
+    try:
+        names = {name for _literal, name, _spec, _conv in Formatter().parse(text)}
+    except ValueError:
+        return _("Unbalanced braces.")
+    unknown = sorted(name for name in names - SENTENCE_PLACEHOLDERS if name is not None)
+    if unknown:
+        return _("Unknown placeholder {%(name)s}.") % {"name": unknown[0]}
+    return None
+
+
 def localized(question, field: str, language: str | None) -> str:
     """A question's `field` from its translations in `language`, else the field itself."""
     translated = (question.translations or {}).get(language or "", {})
@@ -219,14 +231,9 @@ class Question(models.Model):
                 if getattr(self, name) is not None:
                     errors[name] = _("Only number questions have limits and thresholds.")
         for field in ("clear_sentence", "concern_sentence"):
-            try:
-                names = {name for _t, name, _f, _c in Formatter().parse(getattr(self, field))}
-            except ValueError:
-                errors[field] = _("Unbalanced braces.")
-                continue
-            unknown = sorted(name for name in names - SENTENCE_PLACEHOLDERS if name is not None)
-            if unknown:
-                errors[field] = _("Unknown placeholder {%(name)s}.") % {"name": unknown[0]}
+            problem = sentence_problem(getattr(self, field))
+            if problem:
+                errors[field] = problem
         if errors:
             raise ValidationError(errors)
 
