@@ -39,3 +39,14 @@ def missions_of_user(user: AbstractBaseUser) -> QuerySet[Mission]:
         )
         .order_by("-starts_on", "name")
     )
+
+
+def mission_roles(user: AbstractBaseUser | AnonymousUser, mission: Mission) -> set[str]:
+    """Return the user's staff roles in the mission; a superuser holds them all."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return set(MissionMembership.Role.values)
+    return set(
+        MissionMembership.objects.filter(mission=mission, user=user).values_list("role", flat=True)
+    )

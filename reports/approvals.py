@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from missions.models import Mission, MissionMembership
-from missions.selectors import STAFF_ROLES
+from missions.selectors import STAFF_ROLES, mission_roles
 from reports.findings import Findings, findings_compute
 from reports.models import Severity, Statement
 from reports.statements import statement_enqueue
@@ -33,24 +33,12 @@ class StatementRefused(Exception):
 
 def user_is_head_of(user: AbstractBaseUser, mission: Mission) -> bool:
     """Tell whether the user is the mission's head of mission (or a superuser)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return MissionMembership.objects.filter(
-        mission=mission, user=user, role=MissionMembership.Role.HEAD
-    ).exists()
+    return MissionMembership.Role.HEAD in mission_roles(user, mission)
 
 
 def user_is_staff_of(user: AbstractBaseUser, mission: Mission) -> bool:
     """Tell whether the user coordinates or heads the mission (or is a superuser)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return MissionMembership.objects.filter(
-        mission=mission, user=user, role__in=STAFF_ROLES
-    ).exists()
+    return bool(mission_roles(user, mission) & set(STAFF_ROLES))
 
 
 def _concern_counts(findings: Findings, severity: str) -> list[str]:
