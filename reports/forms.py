@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Mission
@@ -57,10 +58,12 @@ class MultipleFileField(forms.FileField):
 def answer_field(question: Question) -> forms.Field:
     """Return the form field that asks this question, with the widget its type needs."""
     language = translation.get_language()
+    # crispy-forms prints labels and help texts as they are (|safe); a checklist file comes
+    # from outside the mission, so its texts are escaped here, once, as safe strings.
     common: dict[str, Any] = {
-        "label": question.localized("text", language),
+        "label": escape(question.localized("text", language)),
         "required": question.required,
-        "help_text": question.localized("help_text", language),
+        "help_text": escape(question.localized("help_text", language)),
     }
     kind = question.kind
     if kind == Question.Kind.YES_NO:

@@ -379,3 +379,21 @@ def test_a_team_mate_sees_the_visit_but_cannot_change_it(client, field, personas
     client.force_login(personas.observer)
     client.post(edit_url, {**form_fields(client.get(edit_url).text), **answers()})
     assert set(visit.observers.all()) == {personas.observer_participation, mate}
+
+
+def test_a_questions_texts_from_a_checklist_file_reach_the_form_escaped(observer_client, field):
+    payload = "HELP <script>alert(1)</script><img src=x onerror=alert(2)>"
+    question = field["checklist"].questions.get(code="info_materials")
+    question.text = "Text <b onmouseover=alert(3)>bold</b>"
+    question.help_text = payload
+    question.save()
+
+    page = observer_client.get(
+        new_visit_url(field) + f"?checklist={field['checklist'].pk}&station={field['station'].pk}"
+    ).content.decode()
+
+    assert "<script>alert(1)</script>" not in page
+    assert "<img src=x" not in page
+    assert "<b onmouseover" not in page
+    assert "HELP &lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "Text &lt;b onmouseover=alert(3)&gt;bold&lt;/b&gt;" in page
