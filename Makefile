@@ -14,9 +14,10 @@ help:
 	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
 	@echo "make worker  start a Celery worker (needs REDIS_URL)"
 
-# What the PDF renderer needs from the system: Pango, and fonts for Latin, Cyrillic and Chinese
-# statements. Installs with apt-get (as root) only what is missing.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk
+# What the system must provide: Pango and fonts for Latin, Cyrillic and Chinese statements
+# (PDF), GNU gettext for the translation catalogues, and Chromium for the browser tests.
+# Installs with apt-get (as root) only what is missing.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
