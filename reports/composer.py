@@ -128,6 +128,24 @@ def coverage_phrase(coverage: Iterable[AreaCoverage]) -> str:
     return listing(parts)
 
 
+def area_names(areas: Iterable[tuple[str, str]]) -> str:
+    """“Almaty District and Yesil District of Astana and Tselinograd District of Akmola
+    Region”: the areas named, grouped under their parent area."""
+    grouped: dict[str, list[str]] = {}
+    for parent, area in areas:
+        grouped.setdefault(parent, []).append(area)
+    parts = []
+    for parent, names in grouped.items():
+        if parent:
+            parts.append(
+                pgettext("areas of a parent area", "%(areas)s of %(parent)s")
+                % {"areas": listing(names), "parent": parent}
+            )
+        else:
+            parts.extend(names)
+    return listing(parts)
+
+
 def _person(position: str, name: str) -> str:
     """A person as a statement names them: “SCO Secretary-General Zhang Ming”."""
     if not position:
@@ -608,9 +626,16 @@ class _Composer:
 
     # -- findings → sentences ----------------------------------------------------------
 
-    def question_paragraphs(self, checklists: set[str] | None, phases: Iterable[str], prefix: str):
+    def question_paragraphs(
+        self,
+        checklists: set[str] | None,
+        phases: Iterable[str],
+        prefix: str,
+        lead: str | None = None,
+    ):
         """Sentences for every checked question: concerns first, gravest first, each with
-        its own evidence; then what every station had, a paragraph per checklist section."""
+        its own evidence, count and areas; then what every station had, one sentence per
+        checklist listing each clear check's short phrase (`clear_item`)."""
         phases = set(phases)
         chosen = [
             q
@@ -625,45 +650,139 @@ class _Composer:
             (q for q in chosen if q.stations_with_concern),
             key=lambda q: (severity_rank.get(q.severity, 3), -q.stations_with_concern),
         ):
-            concern_sentence = question.localized("concern_sentence", self.language)
-            if concern_sentence:
-                text = concern_sentence.format(
-                    concerns=figure(question.stations_with_concern),
-                    stations=figure(question.stations_answered),
-                    clear=figure(question.stations_clear),
-                )
-            else:
-                text = ngettext(
-                    "Concerns about “%(question)s” were noted at %(concerns)s of the "
-                    "%(stations)s polling station visited.",
-                    "Concerns about “%(question)s” were noted at %(concerns)s of the "
-                    "%(stations)s polling stations visited.",
-                    question.stations_answered,
-                ) % {
-                    "question": question.localized("text", self.language),
-                    "concerns": figure(question.stations_with_concern),
-                    "stations": figure(question.stations_answered),
-                }
-            paragraphs.append(self.generated(text, question.evidence, prefix))
-
-        groups: dict[tuple[str, str], list[str]] = {}
-        for question in chosen:
-            clear_sentence = question.localized("clear_sentence", self.language)
-            if question.stations_with_concern or not clear_sentence:
-                continue
-            text = clear_sentence.format(
-                concerns=0,
-                stations=figure(question.stations_answered),
-                clear=figure(question.stations_clear),
+            paragraphs.append(
+                self.generated(self.concern_sentence(question), question.evidence, prefix)
             )
-            sentences = groups.setdefault((question.checklist, question.section), [])
-            if text not in sentences:
-                sentences.append(text)
-        for (checklist, _section), sentences in groups.items():
-            # What every station had rests on every visit that answered the checklist.
+
+        # Per checklist: the phrases observed at every station, those observed at only some
+        # (grouped by how many), and the sentences of checks without a phrase.
+        groups: dict[str, tuple[dict[str, list[str]], dict[int, list[str]], list[str]]] = {}
+        for question in chosen:
+            if question.stations_with_concern or not question.observed:
+                continue
+            full, partial, sentences = groups.setdefault(question.checklist, ({}, {}, []))
+            item = question.localized("clear_item", self.language)
+            if item:
+                visited = self.findings.stations_checked(question.checklist)
+                if question.observed >= visited:
+                    section = full.setdefault(question.section, [])
+                    if item not in section:
+                        section.append(item)
+                else:
+                    partial.setdefault(question.observed, []).append(item)
+                continue
+            clear_sentence = question.localized("clear_sentence", self.language)
+            if clear_sentence:
+                text = clear_sentence.format(
+                    concerns=0,
+                    stations=figure(question.observed),
+                    clear=figure(question.observed),
+                )
+                if text not in sentences:
+                    sentences.append(text)
+        phase_of = {q.checklist: q.phase for q in chosen}
+        for checklist, (full, partial, sentences) in groups.items():
+            visited = self.findings.stations_checked(checklist)
+            text = self.clear_sentence(phase_of[checklist], full, partial, visited, lead)
             found = Evidence(visit_ids=self.findings.visit_ids_in(phases, [checklist]))
-            paragraphs.append(self.generated(" ".join(sentences), found, prefix))
+            paragraphs.append(
+                self.generated(" ".join(filter(None, [text, *sentences])), found, prefix)
+            )
         return paragraphs
+
+    def clear_sentence(
+        self,
+        phase: str,
+        full: dict[str, list[str]],
+        partial: dict[int, list[str]],
+        visited: int,
+        lead: str | None,
+    ) -> str:
+        """“During the voting, all polling stations visited had A, B and C; D and E; and, at
+        the 3 of 22 polling stations where this was observed, F.”: the phrases of each
+        checklist section together, the sections apart."""
+        if not full and not partial:
+            return ""
+        clauses = [
+            ngettext(
+                "at the %(observed)s of %(visited)s polling stations where this was observed, "
+                "%(items)s",
+                "at the %(observed)s of %(visited)s polling stations where this was observed, "
+                "%(items)s",
+                observed,
+            )
+            % {"observed": figure(observed), "visited": figure(visited), "items": listing(items)}
+            for observed, items in sorted(partial.items(), reverse=True)
+        ]
+        if not full:
+            text = _("The observers found %(items)s.") % {
+                "items": pgettext("between clauses of a list", "; ").join(clauses)
+            }
+            return text
+        items = self._semicolons([listing(phrases) for phrases in full.values()])
+        for clause in clauses:
+            items = _("%(items)s and, %(clause)s") % {"items": items, "clause": clause}
+        leads = {
+            Phase.OPENING: _("At the opening, all polling stations observed had %(items)s."),
+            Phase.VOTING: _("During the voting, all polling stations visited had %(items)s."),
+            Phase.CLOSING: _(
+                "At the closing and the count, all polling stations observed had %(items)s."
+            ),
+        }
+        template = lead or leads.get(phase) or _("All polling stations visited had %(items)s.")
+        return template % {"items": items}
+
+    def concern_sentence(self, question) -> str:
+        """A concern's own sentence: how many stations, out of how many, and where."""
+        visited = self.findings.stations_checked(question.checklist)
+        observed = question.observed or question.stations_answered
+        template = question.localized("concern_sentence", self.language)
+        if template:
+            text = template.format(
+                concerns=figure(question.stations_with_concern),
+                stations=figure(observed),
+                clear=figure(observed - question.stations_with_concern),
+            ).rstrip()
+            if observed < visited:
+                text = _(
+                    "%(sentence)s (this was observed at %(observed)s of the %(visited)s "
+                    "polling stations visited)"
+                ) % {
+                    "sentence": text.rstrip("."),
+                    "observed": figure(observed),
+                    "visited": figure(visited),
+                }
+        elif observed < visited:
+            text = ngettext(
+                "Concerns about “%(question)s” were noted at %(concerns)s of the %(stations)s "
+                "polling station where this was observed (of %(visited)s visited)",
+                "Concerns about “%(question)s” were noted at %(concerns)s of the %(stations)s "
+                "polling stations where this was observed (of %(visited)s visited)",
+                observed,
+            ) % {
+                "question": question.localized("text", self.language),
+                "concerns": figure(question.stations_with_concern),
+                "stations": figure(observed),
+                "visited": figure(visited),
+            }
+        else:
+            text = ngettext(
+                "Concerns about “%(question)s” were noted at %(concerns)s of the "
+                "%(stations)s polling station visited.",
+                "Concerns about “%(question)s” were noted at %(concerns)s of the "
+                "%(stations)s polling stations visited.",
+                observed,
+            ) % {
+                "question": question.localized("text", self.language),
+                "concerns": figure(question.stations_with_concern),
+                "stations": figure(observed),
+            }
+        if question.concern_areas:
+            text = _("%(sentence)s, in %(areas)s") % {
+                "sentence": text.rstrip("."),
+                "areas": area_names(question.concern_areas),
+            }
+        return text.rstrip(".") + "."
 
     def incident_paragraphs(self, prefix: str) -> list[Paragraph]:
         findings = self.findings
@@ -885,7 +1004,12 @@ class _Composer:
                 )
             )
             section.blocks.extend(
-                self.question_paragraphs({"accessibility"}, Phase.values, "disabilities")
+                self.question_paragraphs(
+                    {"accessibility"},
+                    Phase.values,
+                    "disabilities",
+                    lead=_("All polling stations where access was checked had %(items)s."),
+                )
             )
         return section
 
