@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from markdown_it import MarkdownIt
 
-from missions.models import Candidate, Mission, MissionActivity, Phase
+from missions.models import (
+    Candidate,
+    Mission,
+    MissionActivity,
+    Office,
+    Party,
+    Phase,
+    ReferendumQuestion,
+)
 from observers.models import Delegation, Participation
 from reports.document import Block, Document, ListBlock, Paragraph, Run, Section
 from reports.findings import ELECTION_DAY_PHASES, AreaCoverage, Evidence, Findings
@@ -98,6 +106,36 @@ def listing(items: Sequence[str]) -> str:
         return items[0]
     separator = pgettext("between items of a list", ", ")
     return _("%(items)s and %(last)s") % {"items": separator.join(items[:-1]), "last": items[-1]}
+
+
+def alternatives(items: Sequence[str]) -> str:
+    """Join choices as a sentence offers them: “A, B or C”."""
+    items = list(items)
+    if len(items) < 2:
+        return "".join(items)
+    separator = pgettext("between items of a list", ", ")
+    return _("%(items)s or %(last)s") % {"items": separator.join(items[:-1]), "last": items[-1]}
+
+
+def _semicolon_list(items: Sequence[str]) -> str:
+    if len(items) < 3:
+        return listing(items)
+    return _("%(items)s; and %(last)s") % {
+        "items": pgettext("between members of a list", "; ").join(items[:-1]),
+        "last": items[-1],
+    }
+
+
+def printed(sections: list[Section]) -> list[Section]:
+    """The sections with something to say, numbered in order: none is printed empty."""
+    kept = [section for section in sections if section.blocks]
+    for number, section in enumerate(kept, start=1):
+        section.number = number
+    return kept
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def station_numbers(numbers: Sequence[str]) -> str:
@@ -567,13 +605,66 @@ class _Composer:
             section.blocks.append(Paragraph.of(" ".join(sentences), id=self._id("figures")))
         return section
 
-    # -- 6. candidates ----------------------------------------------------------------
+    # -- 6. what the ballot put to voters --------------------------------------------------
+
+    @property
+    def ballot(self) -> dict[str, list]:
+        """What the election put to voters, each kind in its ballot order."""
+        if not hasattr(self, "_ballot"):
+            election = self.election
+            self._ballot = {
+                "candidates": list(
+                    Candidate.objects.filter(election=election).order_by("ballot_position")
+                ),
+                "parties": list(
+                    Party.objects.filter(election=election)
+                    .prefetch_related("candidates")
+                    .order_by("ballot_position")
+                ),
+                "questions": list(
+                    ReferendumQuestion.objects.filter(election=election)
+                    .prefetch_related("options")
+                    .order_by("position")
+                ),
+                "offices": list(Office.objects.filter(election=election).order_by("position")),
+            }
+        return self._ballot
+
+    def ballot_title(self) -> str:
+        titles = {
+            "presidential": _("Candidates"),
+            "parliamentary": _("Parties and candidates"),
+            "referendum": _("Questions put to voters"),
+            "local": _("Offices and candidates"),
+        }
+        return titles.get(self.election.kind, _("Candidates"))
 
     def candidates_section(self, number: int) -> Section:
-        section = Section(number=number, title=_("Candidates"))
-        candidates = list(
-            Candidate.objects.filter(election=self.election).order_by("ballot_position")
-        )
+        """Section 6: what the ballot put to voters, whatever the kind of election."""
+        section = Section(number=number, title=self.ballot_title())
+        ballot = self.ballot
+        if ballot["offices"]:
+            section.blocks.append(self._offices_paragraph(ballot["offices"]))
+        if ballot["questions"]:
+            section.blocks.extend(self._questions_blocks(ballot["questions"]))
+        if ballot["parties"]:
+            parties = ballot["parties"]
+            section.blocks.append(
+                Paragraph.of(
+                    ngettext(
+                        "The %(count)s party or list was on the ballot papers:",
+                        "The %(count)s parties and lists were on the ballot papers in the "
+                        "following order:",
+                        len(parties),
+                    )
+                    % {"count": spelled(len(parties))},
+                    id=self._id("candidates"),
+                )
+            )
+            section.blocks.append(
+                ListBlock(items=[Paragraph.of(self._party(p)) for p in parties], ordered=True)
+            )
+        candidates = ballot["candidates"]
         if candidates:
             section.blocks.append(
                 Paragraph.of(
@@ -592,17 +683,104 @@ class _Composer:
                     items=[Paragraph.of(self._candidate(c)) for c in candidates], ordered=True
                 )
             )
-        if self.election.has_against_all:
-            section.blocks.append(
-                Paragraph.of(
-                    _(
-                        "The ballot papers also included an “against all” option for voters who "
-                        "did not support any of the candidates."
-                    ),
-                    id=self._id("candidates"),
+        if self.election.has_against_all and (candidates or ballot["parties"]):
+            if candidates:
+                text = _(
+                    "The ballot papers also included an “against all” option for voters who "
+                    "did not support any of the candidates."
                 )
-            )
+            else:
+                text = _(
+                    "The ballot papers also included an “against all” option for voters who "
+                    "did not support any of the parties or lists."
+                )
+            section.blocks.append(Paragraph.of(text, id=self._id("candidates")))
         return section
+
+    def _offices_paragraph(self, offices: list[Office]) -> Paragraph:
+        names = [
+            office.name
+            if office.seats == 1
+            else ngettext(
+                "%(office)s (%(count)s seat)", "%(office)s (%(count)s seats)", office.seats
+            )
+            % {"office": office.name, "count": figure(office.seats)}
+            for office in offices
+        ]
+        return Paragraph.of(
+            ngettext(
+                "Voters elected %(offices)s.",
+                "Voters elected %(count)s offices: %(offices)s.",
+                len(offices),
+            )
+            % {"count": spelled(len(offices)), "offices": _semicolon_list(names)},
+            id=self._id("candidates"),
+        )
+
+    def _questions_blocks(self, questions: list[ReferendumQuestion]) -> list[Block]:
+        lead = Paragraph.of(
+            ngettext(
+                "The ballot papers put %(count)s question to voters:",
+                "The ballot papers put %(count)s questions to voters, in the following order:",
+                len(questions),
+            )
+            % {"count": spelled(len(questions))},
+            id=self._id("candidates"),
+        )
+        items = []
+        for question in questions:
+            options = [option.text for option in question.options.all()]
+            if options:
+                text = _("%(question)s Voters could answer %(options)s.") % {
+                    "question": question.text.strip(),
+                    "options": alternatives([f"“{o}”" for o in options]),
+                }
+            else:
+                text = question.text.strip()
+            items.append(Paragraph.of(text))
+        return [lead, ListBlock(items=items, ordered=True)]
+
+    @staticmethod
+    def _party(party: Party) -> str:
+        name = party.name
+        if party.description:
+            name = _("%(name)s, %(description)s") % {
+                "name": party.name,
+                "description": party.description,
+            }
+        candidates = list(party.candidates.all())
+        if not candidates:
+            return name
+        return ngettext(
+            "%(party)s: %(count)s candidate, %(first)s",
+            "%(party)s: %(count)s candidates, led by %(first)s",
+            len(candidates),
+        ) % {"party": name, "count": figure(len(candidates)), "first": candidates[0].full_name}
+
+    def ballot_sentence(self) -> str | None:
+        """One sentence for the briefing: what the ballot put to voters."""
+        ballot = self.ballot
+        if ballot["questions"]:
+            return ngettext(
+                "Voters were asked %(count)s question.",
+                "Voters were asked %(count)s questions.",
+                len(ballot["questions"]),
+            ) % {"count": spelled(len(ballot["questions"]))}
+        if ballot["parties"]:
+            return ngettext(
+                "%(count)s party or list stood for election.",
+                "%(count)s parties and lists stood for election.",
+                len(ballot["parties"]),
+            ) % {"count": _capital(spelled(len(ballot["parties"])))}
+        if ballot["offices"]:
+            return self._offices_paragraph(ballot["offices"]).text
+        if ballot["candidates"]:
+            return ngettext(
+                "%(count)s candidate stood for election.",
+                "%(count)s candidates stood for election.",
+                len(ballot["candidates"]),
+            ) % {"count": _capital(spelled(len(ballot["candidates"])))}
+        return None
 
     @staticmethod
     def _candidate(candidate: Candidate) -> str:
@@ -1136,6 +1314,7 @@ class _Composer:
             self.monitoring_section(8),
             self.conclusions_section(9),
         ]
+        document.sections = printed(document.sections)
         document.closing = self.signature()
         return document
 
@@ -1154,6 +1333,7 @@ class _Composer:
             self.monitoring_section(3),
             self.conclusions_section(4, _("Preliminary conclusions")),
         ]
+        document.sections = printed(document.sections)
         document.closing = self.signature()
         return document
 
@@ -1224,6 +1404,9 @@ class _Composer:
                 }
             )
             coverage = findings.election_day_evidence
+        ballot = self.ballot_sentence()
+        if ballot:
+            sentences.insert(2, ballot)
         blocks.append(self.generated(" ".join(sentences), coverage, "briefing"))
         blocks.extend(self.authored(Text.BRIEFING))
         blocks.extend(self.assessment_paragraphs("briefing"))
