@@ -1299,6 +1299,7 @@ class _Composer:
             language=self.language,
             kind_label=str(Kind.FINAL.label),
             place_line=self.place_line(),
+            author=self.mission.organisation or self.org,
         )
         document.preamble = [self.opening(), *self.authored(Text.INTRODUCTION)]
         document.sections = [
@@ -1324,6 +1325,7 @@ class _Composer:
             language=self.language,
             kind_label=str(Kind.PRELIMINARY.label),
             place_line=self.place_line(),
+            author=self.mission.organisation or self.org,
         )
         document.preamble = [self.opening(), *self.authored(Text.INTRODUCTION)]
         members = self.members_section(1)
@@ -1346,6 +1348,7 @@ class _Composer:
             language=self.language,
             kind_label=str(Kind.BRIEFING.label),
             place_line=self.place_line(),
+            author=self.mission.organisation or self.org,
         )
         blocks: list[Block] = []
         if self.head is not None:
