@@ -7,6 +7,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
+from django.utils.translation import gettext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from missions.demo import DEMO_SLUG
 from missions.models import Mission
@@ -140,9 +144,10 @@ def test_a_concern_seen_where_few_stations_answered_says_out_of_how_many(checked
 
 
 def test_a_statement_in_russian_lists_the_russian_phrase(checked):
-    russian = section_text(
-        compose(checked, language="ru"), compose(checked, "ru").sections[7].title
-    )
+    with translation.override("ru"):
+        title = gettext("Monitoring the elections")
+
+    russian = section_text(compose(checked, language="ru"), title)
 
     assert "информационные материалы" in russian
     assert "information materials" not in russian
@@ -172,3 +177,101 @@ def test_the_demos_monitoring_section_is_short_and_names_every_clear_check(demo)
         "documents and materials provided by district commissions, emergency evacuation plans "
         "and diagrams, sanitary and hygienic requirements met"
     ) in text
+
+
+# --- A property: the counts and areas section 8 prints, derived here from the answers ----------
+
+# Per station: its district, and the "voters waiting" answers of its visits (None: not observed).
+STATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["District 1", "District 2", "District 3"]),
+        st.lists(st.one_of(st.none(), st.integers(0, 100)), min_size=1, max_size=2),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@pytest.fixture
+def waiting_checklist(personas):
+    mission = personas.mission_a
+    checklist = make_checklist(mission)
+    Question.objects.filter(checklist=checklist, code="waiting").update(clear_item="no long queue")
+    Question.objects.filter(checklist=checklist, code="atmosphere").update(
+        clear_item="a calm atmosphere"
+    )
+    city = AreaFactory(election=mission.election, name="Capital", kind="city")
+    areas = {
+        name: AreaFactory(election=mission.election, parent=city, name=name, kind="district")
+        for name in ("District 1", "District 2", "District 3")
+    }
+    return mission, checklist, areas
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(stations=STATIONS)
+def test_section_8_counts_observed_and_concerned_stations_and_names_their_areas(
+    personas, waiting_checklist, stations
+):
+    mission, checklist, areas = waiting_checklist
+    Visit.objects.filter(mission=mission).delete()
+    mission.election.stations.all().delete()
+    questions = {q.code: q for q in checklist.questions.all()}
+    for number, (district, answers) in enumerate(stations, start=1):
+        station = PollingStationFactory(
+            election=mission.election, number=str(number), area=areas[district]
+        )
+        for hour, waiting in enumerate(answers, start=9):
+            values = {questions["atmosphere"].pk: "calm"}
+            if waiting is not None:
+                values[questions["waiting"].pk] = waiting
+            visit_submit(
+                participation=personas.observer_participation,
+                key=uuid.uuid4(),
+                data=VisitData(
+                    station=station,
+                    checklist=checklist,
+                    arrived_at=election_day(mission, hour),
+                    answers=values,
+                ),
+                user=personas.observer,
+            )
+    Visit.objects.filter(mission=mission).update(review=Visit.Review.REVIEWED)
+    visited = len(stations)
+    observed = sum(1 for _district, answers in stations if any(a is not None for a in answers))
+    concerned = [
+        district for district, answers in stations if any(a is not None and a > 50 for a in answers)
+    ]
+
+    text = section_text(compose(mission), "Monitoring the elections")
+
+    if concerned:
+        names = sorted(set(concerned))
+        where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        out_of = (
+            f"of the {visited} polling station{'s' if visited > 1 else ''} visited"
+            if observed == visited
+            else f"of the {observed} polling station{'s' if observed > 1 else ''} where this "
+            f"was observed (of {visited} visited)"
+        )
+        assert (
+            f"Concerns about “Voters waiting” were noted at {len(concerned)} {out_of}, in "
+            f"{where} of Capital."
+        ) in text
+        assert "no long queue" not in text
+    elif observed == visited:
+        assert (
+            "During the voting, all polling stations visited had a calm atmosphere and no long "
+            "queue."
+        ) in text
+    elif observed:
+        assert (
+            f"a calm atmosphere and, at the {observed} of {visited} polling stations where this "
+            "was observed, no long queue."
+        ) in text
+    else:
+        assert "no long queue" not in text and "Voters waiting" not in text
