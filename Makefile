@@ -17,7 +17,7 @@ help:
 # What the system must provide: Pango and fonts for Latin, Cyrillic and Chinese statements
 # (PDF), GNU gettext for the translation catalogues, and Chromium for the browser tests.
 # Installs with apt-get (as root) only what is missing.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium qpdf poppler-utils
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \

@@ -12,6 +12,11 @@ from missions.models import (
     Mission,
     MissionActivity,
     MissionMembership,
+    Office,
+    Party,
+    PartyCandidate,
+    ReferendumOption,
+    ReferendumQuestion,
 )
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
 from missions.services import mission_create
@@ -144,6 +149,72 @@ class CandidateInline(MissionScopedInlineMixin, admin.TabularInline):
     ordering = ["ballot_position"]
 
 
+class PartyInline(MissionScopedInlineMixin, admin.TabularInline):
+    model = Party
+    mission_lookup = "election__mission"
+    extra = 0
+    ordering = ["ballot_position"]
+    # A party's list of candidates is edited on the party's own page.
+    show_change_link = True
+
+
+class ReferendumQuestionInline(MissionScopedInlineMixin, admin.TabularInline):
+    model = ReferendumQuestion
+    mission_lookup = "election__mission"
+    extra = 0
+    ordering = ["position"]
+    show_change_link = True
+
+
+class OfficeInline(MissionScopedInlineMixin, admin.TabularInline):
+    model = Office
+    mission_lookup = "election__mission"
+    extra = 0
+    ordering = ["position"]
+
+
+class PartyCandidateInline(MissionScopedInlineMixin, admin.TabularInline):
+    model = PartyCandidate
+    mission_lookup = "party__election__mission"
+    owner_field = None
+    extra = 0
+    ordering = ["list_position"]
+
+
+class ReferendumOptionInline(MissionScopedInlineMixin, admin.TabularInline):
+    model = ReferendumOption
+    mission_lookup = "question__election__mission"
+    owner_field = None
+    extra = 0
+    ordering = ["position"]
+
+
+@admin.register(Party)
+class PartyAdmin(MissionScopedAdmin):
+    """A party or list with its candidates; reached from its election's page."""
+
+    mission_lookup = "election__mission"
+    owner_field = "election"
+    ordering = ["election", "ballot_position"]
+    list_display = ["__str__", "election"]
+    list_select_related = ["election"]
+    search_fields = ["name"]
+    inlines = [PartyCandidateInline]
+
+
+@admin.register(ReferendumQuestion)
+class ReferendumQuestionAdmin(MissionScopedAdmin):
+    """A referendum question with its options; reached from its election's page."""
+
+    mission_lookup = "election__mission"
+    owner_field = "election"
+    ordering = ["election", "position"]
+    list_display = ["__str__", "election"]
+    list_select_related = ["election"]
+    search_fields = ["text"]
+    inlines = [ReferendumOptionInline]
+
+
 @admin.register(Election)
 class ElectionAdmin(MissionScopedAdmin):
     ordering = ["-election_day", "pk"]
@@ -152,7 +223,7 @@ class ElectionAdmin(MissionScopedAdmin):
     search_fields = ["country", "mission__name", "mission__slug"]
     list_select_related = ["mission"]
     autocomplete_fields = ["mission"]
-    inlines = [CandidateInline]
+    inlines = [CandidateInline, PartyInline, ReferendumQuestionInline, OfficeInline]
     fieldsets = [(None, {"fields": ["mission", *ELECTION_FIELDS]}), ELECTION_FIGURES]
 
 

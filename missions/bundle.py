@@ -18,7 +18,18 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from missions.models import ActivityStation, Candidate, Election, Mission, MissionActivity
+from missions.models import (
+    ActivityStation,
+    Candidate,
+    Election,
+    Mission,
+    MissionActivity,
+    Office,
+    Party,
+    PartyCandidate,
+    ReferendumOption,
+    ReferendumQuestion,
+)
 from observers.models import Delegation, Observer, Participation, Team
 from reports.checklist_files import (
     ChecklistFileError,
@@ -59,6 +70,14 @@ FIGURE_FIELDS = (
     "official_turnout",
 )
 CANDIDATE_FIELDS = ("ballot_position", "full_name", "nominated_by", "description")
+PARTY_FIELDS = ("ballot_position", "name", "description")
+PARTY_CANDIDATE_FIELDS = ("list_position", "full_name", "description")
+REFERENDUM_QUESTION_FIELDS = ("position", "text")
+REFERENDUM_OPTION_FIELDS = ("position", "text")
+OFFICE_FIELDS = ("position", "name", "seats")
+# What the election puts to voters beside candidates: written only when there is some, so a
+# presidential election's bundle stays as it was.
+BALLOT_KEYS = ("parties", "referendum_questions", "offices")
 DELEGATION_FIELDS = ("name", "kind")
 OBSERVER_FIELDS = ("full_name", "position", "institution", "country")
 PARTICIPATION_FIELDS = ("role",)
@@ -166,6 +185,7 @@ def mission_export(*, mission: Mission) -> dict[str, Any]:
                 _fields(candidate, CANDIDATE_FIELDS)
                 for candidate in election.candidates.order_by("ballot_position")
             ],
+            **_export_ballot(election),
         },
         "delegations": [
             {
@@ -213,6 +233,77 @@ def mission_export(*, mission: Mission) -> dict[str, Any]:
             )
         ],
     }
+
+
+def _export_ballot(election: Election) -> dict[str, Any]:
+    ballot = {
+        "parties": [
+            {
+                **_fields(party, PARTY_FIELDS),
+                "candidates": [
+                    _fields(candidate, PARTY_CANDIDATE_FIELDS)
+                    for candidate in party.candidates.all()
+                ],
+            }
+            for party in election.parties.prefetch_related("candidates")
+        ],
+        "referendum_questions": [
+            {
+                **_fields(question, REFERENDUM_QUESTION_FIELDS),
+                "options": [
+                    _fields(option, REFERENDUM_OPTION_FIELDS) for option in question.options.all()
+                ],
+            }
+            for question in election.referendum_questions.prefetch_related("options")
+        ],
+        "offices": [_fields(office, OFFICE_FIELDS) for office in election.offices.all()],
+    }
+    return {key: value for key, value in ballot.items() if value}
+
+
+def _import_ballot(election: Election, election_data: dict[str, Any]) -> None:
+    for index, party_data in enumerate(_list(election_data.get("parties", []), "election.parties")):
+        where = f"election.parties[{index}]"
+        values = _object(
+            party_data, where, ("ballot_position", "name"), (*PARTY_FIELDS, "candidates")
+        )
+        party = _build(
+            Party, {k: v for k, v in values.items() if k != "candidates"}, election=election
+        )
+        _save(party, where)
+        for c_index, candidate_data in enumerate(
+            _list(values.get("candidates", []), f"{where}.candidates")
+        ):
+            c_where = f"{where}.candidates[{c_index}]"
+            candidate_values = _object(
+                candidate_data, c_where, ("list_position", "full_name"), PARTY_CANDIDATE_FIELDS
+            )
+            _save(_build(PartyCandidate, candidate_values, party=party), c_where)
+    for index, question_data in enumerate(
+        _list(election_data.get("referendum_questions", []), "election.referendum_questions")
+    ):
+        where = f"election.referendum_questions[{index}]"
+        values = _object(
+            question_data, where, ("position", "text"), (*REFERENDUM_QUESTION_FIELDS, "options")
+        )
+        question = _build(
+            ReferendumQuestion,
+            {k: v for k, v in values.items() if k != "options"},
+            election=election,
+        )
+        _save(question, where)
+        for o_index, option_data in enumerate(_list(values.get("options", []), f"{where}.options")):
+            o_where = f"{where}.options[{o_index}]"
+            option_values = _object(
+                option_data, o_where, ("position", "text"), REFERENDUM_OPTION_FIELDS
+            )
+            _save(_build(ReferendumOption, option_values, question=question), o_where)
+    for index, office_data in enumerate(
+        _list(election_data.get("offices", []), "election.offices")
+    ):
+        where = f"election.offices[{index}]"
+        values = _object(office_data, where, ("position", "name"), OFFICE_FIELDS)
+        _save(_build(Office, values, election=election), where)
 
 
 def _member_order(participation: Participation) -> tuple:
@@ -432,11 +523,13 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
         root["election"],
         "election",
         ("country", "kind", "election_day"),
-        (*ELECTION_FIELDS, "figures", "candidates"),
+        (*ELECTION_FIELDS, "figures", "candidates", *BALLOT_KEYS),
     )
     figures = _object(election_data.get("figures", {}), "election.figures", (), FIGURE_FIELDS)
     election_values = {
-        key: value for key, value in election_data.items() if key not in ("figures", "candidates")
+        key: value
+        for key, value in election_data.items()
+        if key not in ("figures", "candidates", *BALLOT_KEYS)
     }
     election = _build(Election, {**election_values, **figures}, mission=mission)
     _save(election, "election", exclude=["mission"])
@@ -446,6 +539,7 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
         where = f"election.candidates[{index}]"
         values = _object(candidate_data, where, ("ballot_position", "full_name"), CANDIDATE_FIELDS)
         _save(_build(Candidate, values, election=election), where)
+    _import_ballot(election, election_data)
 
     members = _import_delegations(mission, _list(root.get("delegations", []), "delegations"))
     areas_by_path = _import_areas(election, _list(root.get("areas", []), "areas"))

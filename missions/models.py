@@ -202,6 +202,169 @@ class Candidate(models.Model):
         return f"{self.ballot_position}. {self.full_name}"
 
 
+class Party(models.Model):
+    """A party, bloc or list on a parliamentary ballot, with its candidates in list order."""
+
+    election = models.ForeignKey(
+        Election, on_delete=models.CASCADE, related_name="parties", verbose_name=_("election")
+    )
+    ballot_position = models.PositiveSmallIntegerField(
+        _("position on the ballot"), validators=[MinValueValidator(1)]
+    )
+    name = models.CharField(_("name"), max_length=300)
+    description = models.CharField(
+        _("description"),
+        max_length=300,
+        blank=True,
+        help_text=_("How the statement introduces the party, e.g. “the governing party”."),
+    )
+
+    class Meta:
+        verbose_name = _("party or list")
+        verbose_name_plural = _("parties and lists")
+        ordering = ["election", "ballot_position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["election", "ballot_position"],
+                name="party_unique_ballot_position",
+                violation_error_message=_("Two parties or lists cannot share a ballot position."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ballot_position__gte=1), name="party_ballot_position_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ballot_position}. {self.name}"
+
+
+class PartyCandidate(models.Model):
+    """A candidate on a party's list."""
+
+    party = models.ForeignKey(
+        Party, on_delete=models.CASCADE, related_name="candidates", verbose_name=_("party or list")
+    )
+    list_position = models.PositiveSmallIntegerField(
+        _("position on the list"), validators=[MinValueValidator(1)]
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("candidate on a list")
+        verbose_name_plural = _("candidates on a list")
+        ordering = ["party", "list_position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["party", "list_position"],
+                name="party_candidate_unique_list_position",
+                violation_error_message=_("Two candidates cannot share a place on a list."),
+            ),
+            models.CheckConstraint(
+                condition=Q(list_position__gte=1), name="party_candidate_list_position_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_position}. {self.full_name}"
+
+
+class ReferendumQuestion(models.Model):
+    """A question a referendum puts to voters; its options are what voters may mark."""
+
+    election = models.ForeignKey(
+        Election,
+        on_delete=models.CASCADE,
+        related_name="referendum_questions",
+        verbose_name=_("election"),
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position on the ballot"), validators=[MinValueValidator(1)]
+    )
+    text = models.TextField(_("question"))
+
+    class Meta:
+        verbose_name = _("referendum question")
+        verbose_name_plural = _("referendum questions")
+        ordering = ["election", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["election", "position"],
+                name="referendum_question_unique_position",
+                violation_error_message=_("Two questions cannot share a ballot position."),
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1), name="referendum_question_position_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.text}"
+
+
+class ReferendumOption(models.Model):
+    question = models.ForeignKey(
+        ReferendumQuestion,
+        on_delete=models.CASCADE,
+        related_name="options",
+        verbose_name=_("referendum question"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), validators=[MinValueValidator(1)])
+    text = models.CharField(_("option"), max_length=300)
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "position"],
+                name="referendum_option_unique_position",
+                violation_error_message=_("Two options cannot share a position."),
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1), name="referendum_option_position_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Office(models.Model):
+    """An office a local election fills, e.g. “Mayor of Bishkek” or a council of 45 seats."""
+
+    election = models.ForeignKey(
+        Election, on_delete=models.CASCADE, related_name="offices", verbose_name=_("election")
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"),
+        validators=[MinValueValidator(1)],
+        help_text=_("The order the statement names the offices in."),
+    )
+    name = models.CharField(_("office"), max_length=300)
+    seats = models.PositiveSmallIntegerField(
+        _("seats"), default=1, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        ordering = ["election", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["election", "position"],
+                name="office_unique_position",
+                violation_error_message=_("Two offices cannot share a position."),
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="office_position_positive"),
+            models.CheckConstraint(condition=Q(seats__gte=1), name="office_has_a_seat"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class MissionActivity(models.Model):
     class Kind(models.TextChoices):
         MEETING = "meeting", _("Meeting")

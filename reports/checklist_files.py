@@ -47,6 +47,7 @@ QUESTION_KEYS = {
     "severity": "severity",
     "reference": "reference",
     "clear": "clear_sentence",
+    "clear_item": "clear_item",
     "concern_sentence": "concern_sentence",
     "translations": "translations",
 }
@@ -56,6 +57,7 @@ TRANSLATED_KEYS = {
     "text": "text",
     "help": "help_text",
     "clear": "clear_sentence",
+    "clear_item": "clear_item",
     "concern_sentence": "concern_sentence",
 }
 TRANSLATED_FIELDS = {field: key for key, field in TRANSLATED_KEYS.items()}
@@ -309,6 +311,7 @@ def _question(data: Any, where: str) -> Question:
         ),
         reference=_text(values.get("reference"), _place(where, "reference")),
         clear_sentence=_text(values.get("clear"), _place(where, "clear")),
+        clear_item=_text(values.get("clear_item"), _place(where, "clear_item")),
         concern_sentence=_text(values.get("concern_sentence"), _place(where, "concern_sentence")),
         translations=translations_read(values.get("translations"), _place(where, "translations")),
     )
@@ -488,7 +491,7 @@ def _question_data(question: Question) -> dict[str, Any]:
     signals = question.concern_answers or question.concern_above is not None
     if signals or question.severity != Severity.MINOR:
         data["severity"] = question.severity
-    for key in ("reference", "clear", "concern_sentence"):
+    for key in ("reference", "clear", "clear_item", "concern_sentence"):
         value = getattr(question, QUESTION_KEYS[key])
         if value:
             data[key] = value

@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from markdown_it import MarkdownIt
 
-from missions.models import Candidate, Mission, MissionActivity, Phase
+from missions.models import (
+    Candidate,
+    Mission,
+    MissionActivity,
+    Office,
+    Party,
+    Phase,
+    ReferendumQuestion,
+)
 from observers.models import Delegation, Participation
 from reports.document import Block, Document, ListBlock, Paragraph, Run, Section
 from reports.findings import ELECTION_DAY_PHASES, AreaCoverage, Evidence, Findings
@@ -100,6 +108,36 @@ def listing(items: Sequence[str]) -> str:
     return _("%(items)s and %(last)s") % {"items": separator.join(items[:-1]), "last": items[-1]}
 
 
+def alternatives(items: Sequence[str]) -> str:
+    """Join choices as a sentence offers them: “A, B or C”."""
+    items = list(items)
+    if len(items) < 2:
+        return "".join(items)
+    separator = pgettext("between items of a list", ", ")
+    return _("%(items)s or %(last)s") % {"items": separator.join(items[:-1]), "last": items[-1]}
+
+
+def _semicolon_list(items: Sequence[str]) -> str:
+    if len(items) < 3:
+        return listing(items)
+    return _("%(items)s; and %(last)s") % {
+        "items": pgettext("between members of a list", "; ").join(items[:-1]),
+        "last": items[-1],
+    }
+
+
+def printed(sections: list[Section]) -> list[Section]:
+    """The sections with something to say, numbered in order: none is printed empty."""
+    kept = [section for section in sections if section.blocks]
+    for number, section in enumerate(kept, start=1):
+        section.number = number
+    return kept
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def station_numbers(numbers: Sequence[str]) -> str:
     return ngettext("No. %(numbers)s", "Nos %(numbers)s", len(numbers)) % {
         "numbers": listing(numbers)
@@ -125,6 +163,24 @@ def coverage_phrase(coverage: Iterable[AreaCoverage]) -> str:
             )
         else:
             parts.append(cover.parent)
+    return listing(parts)
+
+
+def area_names(areas: Iterable[tuple[str, str]]) -> str:
+    """“Almaty District and Yesil District of Astana and Tselinograd District of Akmola
+    Region”: the areas named, grouped under their parent area."""
+    grouped: dict[str, list[str]] = {}
+    for parent, area in areas:
+        grouped.setdefault(parent, []).append(area)
+    parts = []
+    for parent, names in grouped.items():
+        if parent:
+            parts.append(
+                pgettext("areas of a parent area", "%(areas)s of %(parent)s")
+                % {"areas": listing(names), "parent": parent}
+            )
+        else:
+            parts.extend(names)
     return listing(parts)
 
 
@@ -549,13 +605,66 @@ class _Composer:
             section.blocks.append(Paragraph.of(" ".join(sentences), id=self._id("figures")))
         return section
 
-    # -- 6. candidates ----------------------------------------------------------------
+    # -- 6. what the ballot put to voters --------------------------------------------------
+
+    @property
+    def ballot(self) -> dict[str, list]:
+        """What the election put to voters, each kind in its ballot order."""
+        if not hasattr(self, "_ballot"):
+            election = self.election
+            self._ballot = {
+                "candidates": list(
+                    Candidate.objects.filter(election=election).order_by("ballot_position")
+                ),
+                "parties": list(
+                    Party.objects.filter(election=election)
+                    .prefetch_related("candidates")
+                    .order_by("ballot_position")
+                ),
+                "questions": list(
+                    ReferendumQuestion.objects.filter(election=election)
+                    .prefetch_related("options")
+                    .order_by("position")
+                ),
+                "offices": list(Office.objects.filter(election=election).order_by("position")),
+            }
+        return self._ballot
+
+    def ballot_title(self) -> str:
+        titles = {
+            "presidential": _("Candidates"),
+            "parliamentary": _("Parties and candidates"),
+            "referendum": _("Questions put to voters"),
+            "local": _("Offices and candidates"),
+        }
+        return titles.get(self.election.kind, _("Candidates"))
 
     def candidates_section(self, number: int) -> Section:
-        section = Section(number=number, title=_("Candidates"))
-        candidates = list(
-            Candidate.objects.filter(election=self.election).order_by("ballot_position")
-        )
+        """Section 6: what the ballot put to voters, whatever the kind of election."""
+        section = Section(number=number, title=self.ballot_title())
+        ballot = self.ballot
+        if ballot["offices"]:
+            section.blocks.append(self._offices_paragraph(ballot["offices"]))
+        if ballot["questions"]:
+            section.blocks.extend(self._questions_blocks(ballot["questions"]))
+        if ballot["parties"]:
+            parties = ballot["parties"]
+            section.blocks.append(
+                Paragraph.of(
+                    ngettext(
+                        "The %(count)s party or list was on the ballot papers:",
+                        "The %(count)s parties and lists were on the ballot papers in the "
+                        "following order:",
+                        len(parties),
+                    )
+                    % {"count": spelled(len(parties))},
+                    id=self._id("candidates"),
+                )
+            )
+            section.blocks.append(
+                ListBlock(items=[Paragraph.of(self._party(p)) for p in parties], ordered=True)
+            )
+        candidates = ballot["candidates"]
         if candidates:
             section.blocks.append(
                 Paragraph.of(
@@ -574,17 +683,104 @@ class _Composer:
                     items=[Paragraph.of(self._candidate(c)) for c in candidates], ordered=True
                 )
             )
-        if self.election.has_against_all:
-            section.blocks.append(
-                Paragraph.of(
-                    _(
-                        "The ballot papers also included an “against all” option for voters who "
-                        "did not support any of the candidates."
-                    ),
-                    id=self._id("candidates"),
+        if self.election.has_against_all and (candidates or ballot["parties"]):
+            if candidates:
+                text = _(
+                    "The ballot papers also included an “against all” option for voters who "
+                    "did not support any of the candidates."
                 )
-            )
+            else:
+                text = _(
+                    "The ballot papers also included an “against all” option for voters who "
+                    "did not support any of the parties or lists."
+                )
+            section.blocks.append(Paragraph.of(text, id=self._id("candidates")))
         return section
+
+    def _offices_paragraph(self, offices: list[Office]) -> Paragraph:
+        names = [
+            office.name
+            if office.seats == 1
+            else ngettext(
+                "%(office)s (%(count)s seat)", "%(office)s (%(count)s seats)", office.seats
+            )
+            % {"office": office.name, "count": figure(office.seats)}
+            for office in offices
+        ]
+        return Paragraph.of(
+            ngettext(
+                "Voters elected %(offices)s.",
+                "Voters elected %(count)s offices: %(offices)s.",
+                len(offices),
+            )
+            % {"count": spelled(len(offices)), "offices": _semicolon_list(names)},
+            id=self._id("candidates"),
+        )
+
+    def _questions_blocks(self, questions: list[ReferendumQuestion]) -> list[Block]:
+        lead = Paragraph.of(
+            ngettext(
+                "The ballot papers put %(count)s question to voters:",
+                "The ballot papers put %(count)s questions to voters, in the following order:",
+                len(questions),
+            )
+            % {"count": spelled(len(questions))},
+            id=self._id("candidates"),
+        )
+        items = []
+        for question in questions:
+            options = [option.text for option in question.options.all()]
+            if options:
+                text = _("%(question)s Voters could answer %(options)s.") % {
+                    "question": question.text.strip(),
+                    "options": alternatives([f"“{o}”" for o in options]),
+                }
+            else:
+                text = question.text.strip()
+            items.append(Paragraph.of(text))
+        return [lead, ListBlock(items=items, ordered=True)]
+
+    @staticmethod
+    def _party(party: Party) -> str:
+        name = party.name
+        if party.description:
+            name = _("%(name)s, %(description)s") % {
+                "name": party.name,
+                "description": party.description,
+            }
+        candidates = list(party.candidates.all())
+        if not candidates:
+            return name
+        return ngettext(
+            "%(party)s: %(count)s candidate, %(first)s",
+            "%(party)s: %(count)s candidates, led by %(first)s",
+            len(candidates),
+        ) % {"party": name, "count": figure(len(candidates)), "first": candidates[0].full_name}
+
+    def ballot_sentence(self) -> str | None:
+        """One sentence for the briefing: what the ballot put to voters."""
+        ballot = self.ballot
+        if ballot["questions"]:
+            return ngettext(
+                "Voters were asked %(count)s question.",
+                "Voters were asked %(count)s questions.",
+                len(ballot["questions"]),
+            ) % {"count": spelled(len(ballot["questions"]))}
+        if ballot["parties"]:
+            return ngettext(
+                "%(count)s party or list stood for election.",
+                "%(count)s parties and lists stood for election.",
+                len(ballot["parties"]),
+            ) % {"count": _capital(spelled(len(ballot["parties"])))}
+        if ballot["offices"]:
+            return self._offices_paragraph(ballot["offices"]).text
+        if ballot["candidates"]:
+            return ngettext(
+                "%(count)s candidate stood for election.",
+                "%(count)s candidates stood for election.",
+                len(ballot["candidates"]),
+            ) % {"count": _capital(spelled(len(ballot["candidates"])))}
+        return None
 
     @staticmethod
     def _candidate(candidate: Candidate) -> str:
@@ -608,9 +804,16 @@ class _Composer:
 
     # -- findings → sentences ----------------------------------------------------------
 
-    def question_paragraphs(self, checklists: set[str] | None, phases: Iterable[str], prefix: str):
+    def question_paragraphs(
+        self,
+        checklists: set[str] | None,
+        phases: Iterable[str],
+        prefix: str,
+        lead: str | None = None,
+    ):
         """Sentences for every checked question: concerns first, gravest first, each with
-        its own evidence; then what every station had, a paragraph per checklist section."""
+        its own evidence, count and areas; then what every station had, one sentence per
+        checklist listing each clear check's short phrase (`clear_item`)."""
         phases = set(phases)
         chosen = [
             q
@@ -625,45 +828,139 @@ class _Composer:
             (q for q in chosen if q.stations_with_concern),
             key=lambda q: (severity_rank.get(q.severity, 3), -q.stations_with_concern),
         ):
-            concern_sentence = question.localized("concern_sentence", self.language)
-            if concern_sentence:
-                text = concern_sentence.format(
-                    concerns=figure(question.stations_with_concern),
-                    stations=figure(question.stations_answered),
-                    clear=figure(question.stations_clear),
-                )
-            else:
-                text = ngettext(
-                    "Concerns about “%(question)s” were noted at %(concerns)s of the "
-                    "%(stations)s polling station visited.",
-                    "Concerns about “%(question)s” were noted at %(concerns)s of the "
-                    "%(stations)s polling stations visited.",
-                    question.stations_answered,
-                ) % {
-                    "question": question.localized("text", self.language),
-                    "concerns": figure(question.stations_with_concern),
-                    "stations": figure(question.stations_answered),
-                }
-            paragraphs.append(self.generated(text, question.evidence, prefix))
-
-        groups: dict[tuple[str, str], list[str]] = {}
-        for question in chosen:
-            clear_sentence = question.localized("clear_sentence", self.language)
-            if question.stations_with_concern or not clear_sentence:
-                continue
-            text = clear_sentence.format(
-                concerns=0,
-                stations=figure(question.stations_answered),
-                clear=figure(question.stations_clear),
+            paragraphs.append(
+                self.generated(self.concern_sentence(question), question.evidence, prefix)
             )
-            sentences = groups.setdefault((question.checklist, question.section), [])
-            if text not in sentences:
-                sentences.append(text)
-        for (checklist, _section), sentences in groups.items():
-            # What every station had rests on every visit that answered the checklist.
+
+        # Per checklist: the phrases observed at every station, those observed at only some
+        # (grouped by how many), and the sentences of checks without a phrase.
+        groups: dict[str, tuple[dict[str, list[str]], dict[int, list[str]], list[str]]] = {}
+        for question in chosen:
+            if question.stations_with_concern or not question.observed:
+                continue
+            full, partial, sentences = groups.setdefault(question.checklist, ({}, {}, []))
+            item = question.localized("clear_item", self.language)
+            if item:
+                visited = self.findings.stations_checked(question.checklist)
+                if question.observed >= visited:
+                    section = full.setdefault(question.section, [])
+                    if item not in section:
+                        section.append(item)
+                else:
+                    partial.setdefault(question.observed, []).append(item)
+                continue
+            clear_sentence = question.localized("clear_sentence", self.language)
+            if clear_sentence:
+                text = clear_sentence.format(
+                    concerns=0,
+                    stations=figure(question.observed),
+                    clear=figure(question.observed),
+                )
+                if text not in sentences:
+                    sentences.append(text)
+        phase_of = {q.checklist: q.phase for q in chosen}
+        for checklist, (full, partial, sentences) in groups.items():
+            visited = self.findings.stations_checked(checklist)
+            text = self.clear_sentence(phase_of[checklist], full, partial, visited, lead)
             found = Evidence(visit_ids=self.findings.visit_ids_in(phases, [checklist]))
-            paragraphs.append(self.generated(" ".join(sentences), found, prefix))
+            paragraphs.append(
+                self.generated(" ".join(filter(None, [text, *sentences])), found, prefix)
+            )
         return paragraphs
+
+    def clear_sentence(
+        self,
+        phase: str,
+        full: dict[str, list[str]],
+        partial: dict[int, list[str]],
+        visited: int,
+        lead: str | None,
+    ) -> str:
+        """“During the voting, all polling stations visited had A, B and C; D and E; and, at
+        the 3 of 22 polling stations where this was observed, F.”: the phrases of each
+        checklist section together, the sections apart."""
+        if not full and not partial:
+            return ""
+        clauses = [
+            ngettext(
+                "at the %(observed)s of %(visited)s polling stations where this was observed, "
+                "%(items)s",
+                "at the %(observed)s of %(visited)s polling stations where this was observed, "
+                "%(items)s",
+                observed,
+            )
+            % {"observed": figure(observed), "visited": figure(visited), "items": listing(items)}
+            for observed, items in sorted(partial.items(), reverse=True)
+        ]
+        if not full:
+            text = _("The observers found %(items)s.") % {
+                "items": pgettext("between clauses of a list", "; ").join(clauses)
+            }
+            return text
+        items = self._semicolons([listing(phrases) for phrases in full.values()])
+        for clause in clauses:
+            items = _("%(items)s and, %(clause)s") % {"items": items, "clause": clause}
+        leads = {
+            Phase.OPENING: _("At the opening, all polling stations observed had %(items)s."),
+            Phase.VOTING: _("During the voting, all polling stations visited had %(items)s."),
+            Phase.CLOSING: _(
+                "At the closing and the count, all polling stations observed had %(items)s."
+            ),
+        }
+        template = lead or leads.get(phase) or _("All polling stations visited had %(items)s.")
+        return template % {"items": items}
+
+    def concern_sentence(self, question) -> str:
+        """A concern's own sentence: how many stations, out of how many, and where."""
+        visited = self.findings.stations_checked(question.checklist)
+        observed = question.observed or question.stations_answered
+        template = question.localized("concern_sentence", self.language)
+        if template:
+            text = template.format(
+                concerns=figure(question.stations_with_concern),
+                stations=figure(observed),
+                clear=figure(observed - question.stations_with_concern),
+            ).rstrip()
+            if observed < visited:
+                text = _(
+                    "%(sentence)s (this was observed at %(observed)s of the %(visited)s "
+                    "polling stations visited)"
+                ) % {
+                    "sentence": text.rstrip("."),
+                    "observed": figure(observed),
+                    "visited": figure(visited),
+                }
+        elif observed < visited:
+            text = ngettext(
+                "Concerns about “%(question)s” were noted at %(concerns)s of the %(stations)s "
+                "polling station where this was observed (of %(visited)s visited)",
+                "Concerns about “%(question)s” were noted at %(concerns)s of the %(stations)s "
+                "polling stations where this was observed (of %(visited)s visited)",
+                observed,
+            ) % {
+                "question": question.localized("text", self.language),
+                "concerns": figure(question.stations_with_concern),
+                "stations": figure(observed),
+                "visited": figure(visited),
+            }
+        else:
+            text = ngettext(
+                "Concerns about “%(question)s” were noted at %(concerns)s of the "
+                "%(stations)s polling station visited.",
+                "Concerns about “%(question)s” were noted at %(concerns)s of the "
+                "%(stations)s polling stations visited.",
+                observed,
+            ) % {
+                "question": question.localized("text", self.language),
+                "concerns": figure(question.stations_with_concern),
+                "stations": figure(observed),
+            }
+        if question.concern_areas:
+            text = _("%(sentence)s, in %(areas)s") % {
+                "sentence": text.rstrip("."),
+                "areas": area_names(question.concern_areas),
+            }
+        return text.rstrip(".") + "."
 
     def incident_paragraphs(self, prefix: str) -> list[Paragraph]:
         findings = self.findings
@@ -885,7 +1182,12 @@ class _Composer:
                 )
             )
             section.blocks.extend(
-                self.question_paragraphs({"accessibility"}, Phase.values, "disabilities")
+                self.question_paragraphs(
+                    {"accessibility"},
+                    Phase.values,
+                    "disabilities",
+                    lead=_("All polling stations where access was checked had %(items)s."),
+                )
             )
         return section
 
@@ -997,6 +1299,7 @@ class _Composer:
             language=self.language,
             kind_label=str(Kind.FINAL.label),
             place_line=self.place_line(),
+            author=self.mission.organisation or self.org,
         )
         document.preamble = [self.opening(), *self.authored(Text.INTRODUCTION)]
         document.sections = [
@@ -1012,6 +1315,7 @@ class _Composer:
             self.monitoring_section(8),
             self.conclusions_section(9),
         ]
+        document.sections = printed(document.sections)
         document.closing = self.signature()
         return document
 
@@ -1021,6 +1325,7 @@ class _Composer:
             language=self.language,
             kind_label=str(Kind.PRELIMINARY.label),
             place_line=self.place_line(),
+            author=self.mission.organisation or self.org,
         )
         document.preamble = [self.opening(), *self.authored(Text.INTRODUCTION)]
         members = self.members_section(1)
@@ -1030,6 +1335,7 @@ class _Composer:
             self.monitoring_section(3),
             self.conclusions_section(4, _("Preliminary conclusions")),
         ]
+        document.sections = printed(document.sections)
         document.closing = self.signature()
         return document
 
@@ -1042,6 +1348,7 @@ class _Composer:
             language=self.language,
             kind_label=str(Kind.BRIEFING.label),
             place_line=self.place_line(),
+            author=self.mission.organisation or self.org,
         )
         blocks: list[Block] = []
         if self.head is not None:
@@ -1100,6 +1407,9 @@ class _Composer:
                 }
             )
             coverage = findings.election_day_evidence
+        ballot = self.ballot_sentence()
+        if ballot:
+            sentences.insert(2, ballot)
         blocks.append(self.generated(" ".join(sentences), coverage, "briefing"))
         blocks.extend(self.authored(Text.BRIEFING))
         blocks.extend(self.assessment_paragraphs("briefing"))

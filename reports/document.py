@@ -97,6 +97,8 @@ class Document:
     language: str
     kind_label: str = ""
     place_line: str = ""
+    # Who issues the statement (the organisation): the author in the PDF's and DOCX's metadata.
+    author: str = ""
     preamble: list[Block] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     closing: list[Block] = field(default_factory=list)
@@ -107,6 +109,7 @@ class Document:
             "language": self.language,
             "kind_label": self.kind_label,
             "place_line": self.place_line,
+            "author": self.author,
             "preamble": [block.as_dict() for block in self.preamble],
             "sections": [section.as_dict() for section in self.sections],
             "closing": [block.as_dict() for block in self.closing],
@@ -119,6 +122,7 @@ class Document:
             language=data["language"],
             kind_label=data.get("kind_label", ""),
             place_line=data.get("place_line", ""),
+            author=data.get("author", ""),
             preamble=[_block(b) for b in data.get("preamble", [])],
             sections=[
                 Section(

@@ -72,6 +72,12 @@ class QuestionFinding:
     stations_answered: int
     stations_with_concern: int
     evidence: Evidence
+    # The short phrase a statement lists among what every clear station had.
+    clear_item: str = ""
+    # Distinct stations where the question got an answer (a value, not left unobserved).
+    observed: int = 0
+    # Where the stations with a concern are: (parent area, area) names, parent first.
+    concern_areas: list[tuple[str, str]] = field(default_factory=list)
 
     def localized(self, field: str, language: str) -> str:
         return localized(self, field, language)
@@ -243,15 +249,22 @@ def _questions(mission: Mission, visits) -> list[QuestionFinding]:
         .annotate(
             stations=Count("visit__station", distinct=True),
             concern_stations=Count("visit__station", distinct=True, filter=Q(is_concern=True)),
+            observed=Count("visit__station", distinct=True, filter=Q(value__isnull=False)),
         )
         .order_by()
     }
     evidence: dict[tuple[str, str], Evidence] = defaultdict(Evidence)
-    for checklist_code, code, answer_id, visit_id in answers.filter(is_concern=True).values_list(
-        *key, "id", "visit_id"
+    # Where the concerns are, read with their evidence: (parent area, area) names.
+    areas: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    for checklist_code, code, answer_id, visit_id, area, parent in answers.filter(
+        is_concern=True
+    ).values_list(
+        *key, "id", "visit_id", "visit__station__area__name", "visit__station__area__parent__name"
     ):
         evidence[(checklist_code, code)].answer_ids.append(answer_id)
         evidence[(checklist_code, code)].visit_ids.append(visit_id)
+        if area:
+            areas[(checklist_code, code)].add((parent or "", area))
 
     # The newest version's wording of each question stands for all versions.
     questions: dict[tuple[str, str], Question] = {}
@@ -285,6 +298,9 @@ def _questions(mission: Mission, visits) -> list[QuestionFinding]:
                 stations_answered=row["stations"],
                 stations_with_concern=row["concern_stations"],
                 evidence=evidence[(checklist_code, code)],
+                clear_item=question.clear_item,
+                observed=row["observed"],
+                concern_areas=sorted(areas[(checklist_code, code)]),
             )
         )
     phase_order = {value: index for index, value in enumerate(Phase.values)}

@@ -153,6 +153,15 @@ class Question(models.Model):
     clear_sentence = models.TextField(
         _("statement sentence when every station was clear"), blank=True
     )
+    clear_item = models.CharField(
+        _("what every clear station had"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "A short noun phrase the statement lists with the section's other clear checks, "
+            "e.g. “the required information and reference materials” or “no overcrowding”."
+        ),
+    )
     concern_sentence = models.TextField(
         _("statement sentence when some were not"),
         blank=True,
@@ -165,7 +174,9 @@ class Question(models.Model):
         _("translations"),
         default=dict,
         blank=True,
-        help_text=_("Per language code: text, help_text, clear_sentence, concern_sentence."),
+        help_text=_(
+            "Per language code: text, help_text, clear_sentence, clear_item, concern_sentence."
+        ),
     )
 
     class Meta:

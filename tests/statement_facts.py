@@ -70,10 +70,13 @@ FINAL_FACTS = [
     "“against all”",
     # 8. Monitoring
     "22 polling stations in four districts of Astana and one district of Akmola Region",
-    "No complaints and remarks were recorded at polling stations.",
-    "There was no overcrowding among voters at the polling stations visited.",
-    "No outside interference or tensions occurred at the polling stations visited.",
-    "All polling stations visited featured the required information and reference materials.",
+    # What every station had, listed as the mission's own section 8 lists it.
+    "During the voting, all polling stations visited had the required information and "
+    "reference materials, documents and materials provided by district commissions, emergency "
+    "evacuation plans and diagrams, sanitary and hygienic requirements met",
+    "no overcrowding among voters",
+    "no outside interference or tensions",
+    "no complaints and remarks recorded",
     # 9. Conclusions
     "met the requirements of the legislation of the Republic of Kazakhstan and the country's "
     "international obligations",

@@ -49,11 +49,13 @@ SAMPLE = {
                     "severity": "minor",
                     "reference": "ICCPR art. 25",
                     "clear": "All polling stations featured the required information.",
+                    "clear_item": "the required information and reference materials",
                     "concern_sentence": "Information was missing at {concerns} of {stations}.",
                     "translations": {
                         "ru": {
                             "text": "Были ли вывешены необходимые информационные материалы?",
                             "clear": "На всех участках были информационные материалы.",
+                            "clear_item": "необходимые информационно-справочные материалы",
                         }
                     },
                 },
@@ -149,6 +151,9 @@ def test_every_standard_checklist_loads_with_its_phase(db, name, phase):
             # The statement needs both sentences for every question that can raise a concern.
             assert question.clear_sentence, question.code
             assert "{concerns}" in question.concern_sentence, question.code
+            # …and the short phrase it lists among what every station had.
+            assert question.clear_item, question.code
+            assert not question.clear_item.endswith("."), question.code
 
 
 def test_the_voting_checklist_asks_what_the_statement_reports(db):
@@ -191,6 +196,17 @@ def test_the_dump_keeps_every_value(db):
     dumped = yaml.safe_load(checklist_dump(checklist=checklist))
 
     assert dumped == SAMPLE
+
+
+def test_a_files_clear_item_is_stored_with_its_translation(db):
+    checklist = checklist_load(mission=MissionFactory(), text=sample_text(), source="s.yaml")
+    question = checklist.questions.get(code="info_materials")
+
+    assert question.clear_item == "the required information and reference materials"
+    assert question.localized("clear_item", "ru") == (
+        "необходимые информационно-справочные материалы"
+    )
+    assert question.localized("clear_item", "zh-hans") == question.clear_item
 
 
 BARE_YES_NO = """\

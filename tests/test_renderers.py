@@ -3,6 +3,8 @@
 import hashlib
 import io
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import docx
@@ -32,6 +34,7 @@ def make_statement() -> Document:
         language="en",
         kind_label="Final statement",
         place_line="Astana, 20 November 2022",
+        author="Shanghai Cooperation Organisation",
         preamble=[
             Paragraph.of("The Mission carried out observation from 17 to 20 November 2022."),
         ],
@@ -380,7 +383,66 @@ def test_docx_is_a4_with_page_numbers_and_document_properties(statement, word):
     properties = word.core_properties
     assert properties.title == statement.title
     assert properties.language == "en"
-    assert properties.author == ""
+    assert properties.author == "Shanghai Cooperation Organisation"
+    assert properties.last_modified_by == "Shanghai Cooperation Organisation"
+
+
+# Documents anyone can read ---------------------------------------------------------------------
+
+
+def structure_tags(pdf: bytes) -> list[str]:
+    """The PDF's structure tree as a screen reader walks it: each element's tag, in order."""
+    root = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    tags: list[str] = []
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        if "/S" in node:
+            tags.append(str(node["/S"]))
+        kids = node.get("/K")
+        if kids is None:
+            return
+        for kid in kids if isinstance(kids, list) else [kids]:
+            if hasattr(kid, "get_object"):
+                walk(kid)
+
+    walk(root["/StructTreeRoot"])
+    return tags
+
+
+def test_the_pdf_is_tagged_with_headings_paragraphs_and_lists(statement_pdf):
+    root = PdfReader(io.BytesIO(statement_pdf)).trailer["/Root"]
+    tags = structure_tags(statement_pdf)
+
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "en"
+    assert tags.count("/H1") == 1  # the title
+    assert tags.count("/H2") == 3  # the three sections
+    assert "/P" in tags
+    assert tags.count("/L") == 3 and tags.count("/LI") == 6
+
+
+def test_the_pdf_names_its_title_author_and_subject(statement, statement_pdf):
+    metadata = PdfReader(io.BytesIO(statement_pdf)).metadata
+
+    assert metadata.title == statement.title
+    assert metadata.author == "Shanghai Cooperation Organisation"
+    assert metadata.subject == "Final statement"
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf is not installed")
+def test_qpdf_finds_the_pdf_sound(statement_pdf, tmp_path):
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(statement_pdf)
+
+    result = subprocess.run(
+        ["qpdf", "--check", str(path)], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No syntax or stream encoding errors found" in result.stdout
 
 
 # Registry --------------------------------------------------------------------------------------

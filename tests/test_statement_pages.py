@@ -640,6 +640,21 @@ def test_the_press_officer_also_sees_embargoed_and_approved_statements_marked(wo
     assert "Approved, not yet published" in text
 
 
+def test_each_press_download_link_names_the_statement_language_and_format(world, press):
+    html = world.client("press_officer").get(reverse("press:list")).content.decode()
+
+    def link_text(statement, file_format):
+        match = re.search(
+            rf'<a [^>]*href="{re.escape(press_url(statement, file_format))}"[^>]*>([^<]*)</a>', html
+        )
+        return unescape(match.group(1))
+
+    assert link_text(press.released, "pdf") == "Final statement in English, PDF"
+    assert link_text(press.released, "docx") == "Final statement in English, DOCX"
+    assert link_text(press.embargoed, "html") == "Preliminary statement in English, HTML"
+    assert link_text(press.approved, "pdf") == "Press briefing in English, PDF"
+
+
 def test_an_embargo_that_has_passed_releases_the_statement(world, press):
     Statement.objects.filter(pk=press.embargoed.pk).update(
         embargo_until=timezone.now() - datetime.timedelta(minutes=1)

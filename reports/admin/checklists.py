@@ -457,7 +457,10 @@ class QuestionAdmin(MissionScopedAdmin):
             {"fields": ["kind", "required", "choices", ("min_value", "max_value")]},
         ),
         (_("Concern"), {"fields": ["concern_answers", "concern_above", "severity"]}),
-        (_("In the statement"), {"fields": ["reference", "clear_sentence", "concern_sentence"]}),
+        (
+            _("In the statement"),
+            {"fields": ["reference", "clear_sentence", "clear_item", "concern_sentence"]},
+        ),
         (_("Translations"), {"fields": ["translations"], "classes": ["collapse"]}),
     ]
 
