@@ -1,0 +1,6 @@
+# Dates and times in Chinese (2022年9月27日, 14:05); numbers: Django's.
+DATE_FORMAT = "Y年n月j日"
+DATETIME_FORMAT = "Y年n月j日 H:i"
+SHORT_DATETIME_FORMAT = "Y年n月j日 H:i"
+MONTH_DAY_FORMAT = "n月j日"
+TIME_FORMAT = "H:i"
