@@ -367,12 +367,12 @@ def _docx_fonts(word: WordDocument) -> None:
     styles = word.styles.element
     for r_pr in styles.xpath("w:docDefaults/w:rPrDefault/w:rPr"):
         _docx_set_fonts(r_pr, _DOCX_FONTS)
-    for style in styles.xpath("w:style"):
-        r_pr = style.find(qn("w:rPr"))
-        if r_pr is None or r_pr.find(qn("w:rFonts")) is None:
-            continue
-        is_heading = (style.get(qn("w:styleId")) or "").startswith(("Heading", "Title"))
-        _docx_set_fonts(r_pr, _DOCX_HEADING_FONTS if is_heading else _DOCX_FONTS)
+    # Every style's fonts, table styles' conditional ones included.
+    for r_fonts in list(styles.iter(qn("w:rFonts"))):
+        style = next((a for a in r_fonts.iterancestors() if a.tag == qn("w:style")), None)
+        style_id = style.get(qn("w:styleId")) if style is not None else ""
+        is_heading = (style_id or "").startswith(("Heading", "Title"))
+        _docx_set_fonts(r_fonts.getparent(), _DOCX_HEADING_FONTS if is_heading else _DOCX_FONTS)
 
 
 def _docx_page_footer(paragraph: WordParagraph, language: str) -> None:

@@ -4,3 +4,7 @@ DATETIME_FORMAT = "Y年n月j日 H:i"
 SHORT_DATETIME_FORMAT = "Y年n月j日 H:i"
 MONTH_DAY_FORMAT = "n月j日"
 TIME_FORMAT = "H:i"
+# Figures in thousands, as Chinese statements print them: 10,101.
+DECIMAL_SEPARATOR = "."
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3
