@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from docx import Document as WordDocument
 from docx.oxml.ns import qn
+from pypdf import PdfReader
 
 from missions.languages import language_code, public_code
 from missions.models import MissionMembership, UserPreference
@@ -22,7 +23,7 @@ from reports.composer import figure, statement_compose
 from reports.document import Document, Paragraph, Section
 from reports.findings import findings_compute
 from reports.models import Statement, StatementText
-from reports.renderers import render_docx
+from reports.renderers import render_docx, render_pdf
 from reports.statements import statement_request
 from tests.factories import MembershipFactory, MissionFactory, UserFactory
 from tests.test_statement_pages import add_documents
@@ -334,3 +335,33 @@ def test_the_word_document_names_a_chinese_font_for_east_asian_text():
         assert not any(name.lower().endswith("theme") for name in element.attrib)
         if element.get(qn("w:eastAsia")) is not None:
             assert "CJK" in element.get(qn("w:eastAsia"))
+
+
+def pdf_fonts(pdf: bytes) -> set[str]:
+    fonts = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    return fonts
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "sentence", "family"),
+    [
+        ("ru", "Заявление Миссии наблюдателей ШОС", "Миссию возглавлял Чжан Мин.", "DejaVu"),
+        ("zh-hans", "上海合作组织观察团声明", "观察团由张明率领。", "Noto-Serif-CJK"),
+    ],
+)
+def test_the_pdf_prints_cyrillic_and_chinese_with_fonts_that_have_them(
+    language, title, sentence, family
+):
+    document = Document(
+        title=title,
+        language=language,
+        sections=[Section(title=title, number=1, blocks=[Paragraph.of(sentence)])],
+    )
+    pdf = render_pdf(document)
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert sentence in text.replace("\n", "")
+    assert any(font.startswith(family) for font in pdf_fonts(pdf)), pdf_fonts(pdf)
