@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from missions.languages import language_code, public_code
 from missions.models import MissionMembership, UserPreference
 from reports import tasks
+from reports.checklist_files import translations_read
 from reports.composer import figure, statement_compose
 from reports.document import Document, Paragraph, Section
 from reports.findings import findings_compute
@@ -365,3 +366,9 @@ def test_the_pdf_prints_cyrillic_and_chinese_with_fonts_that_have_them(
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert sentence in text.replace("\n", "")
     assert any(font.startswith(family) for font in pdf_fonts(pdf)), pdf_fonts(pdf)
+
+
+def test_a_checklist_file_may_name_chinese_zh():
+    assert translations_read({"zh": {"text": "是否张贴了宣传材料？"}}, "questions[0]") == {
+        "zh-hans": {"text": "是否张贴了宣传材料？"}
+    }
