@@ -198,8 +198,9 @@ def switch_language(page, language: str) -> None:
         page.locator("select[name=language]").first.select_option(language)
 
 
-def assert_no_english(page, where: str) -> str:
-    text = page.locator("body").inner_text()
+def assert_no_english(page_or_part, where: str) -> str:
+    part = page_or_part.locator("body") if hasattr(page_or_part, "goto") else page_or_part
+    text = part.inner_text()
     left = latin_words(text)
     assert not left, f"{where}: English left on the page: {left}"
     return text
@@ -274,3 +275,23 @@ def test_the_press_page_shows_the_language_versions_side_by_side(
         link = columns.nth(i).locator("a", has_text="PDF")
         assert link.get_attribute("href") == reverse("press:download", args=[statement.pk, "pdf"])
     assert mission.name in text
+
+
+ADMIN_VISITS_HEADING = {"ru": "Выберите посещение для изменения", "zh-hans": None}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_admin_speaks_the_coordinators_language(page_for, live_server, artefacts, language):
+    mission_in(language)
+    admin = UserFactory(username=DATA[language]["users"][1] + "-админ", is_staff=True)
+    admin.is_superuser = True
+    admin.save()
+    user_language_set(user=admin, language=language)
+    page = browser_in(page_for, admin, language)
+    page.goto(live_server.url + reverse("admin:reports_visit_changelist"))
+    page.screenshot(path=artefacts / f"admin-visits-{language}.png", full_page=True)
+
+    assert page.locator("html").get_attribute("lang") == language
+    assert_no_english(page.locator("#content"), "the admin's list of visits")
+    if ADMIN_VISITS_HEADING[language]:
+        assert page.get_by_role("heading", name=ADMIN_VISITS_HEADING[language]).is_visible()
