@@ -227,7 +227,9 @@ def test_a_coordinator_asks_for_a_new_version_from_the_list(world):
     selects = form_selects(client.get(url(world, "list")).content.decode())
     assert selects == {
         "kind": ["preliminary", "final", "briefing"],
-        "language": ["en", "ru", "zh-hans"],
+        # Every language at once first, then each one (the page's language switch comes
+        # earlier in the page).
+        "language": ["all", "en", "ru", "zh-hans"],
     }
 
     response = client.post(url(world, "list"), {"kind": "final", "language": "en"})

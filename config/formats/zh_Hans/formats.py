@@ -1,4 +1,4 @@
-# Dates and times in Chinese (2022年9月27日, 14:05); numbers: Django's.
+# Dates and times in Chinese (2022年9月27日, 14:05).
 DATE_FORMAT = "Y年n月j日"
 DATETIME_FORMAT = "Y年n月j日 H:i"
 SHORT_DATETIME_FORMAT = "Y年n月j日 H:i"
