@@ -12,8 +12,11 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import ngettext
 from docx import Document as WordDocument
 from docx.oxml.ns import qn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from missions.languages import language_code, public_code
@@ -372,3 +375,43 @@ def test_a_checklist_file_may_name_chinese_zh():
     assert translations_read({"zh": {"text": "是否张贴了宣传材料？"}}, "questions[0]") == {
         "zh-hans": {"text": "是否张贴了宣传材料？"}
     }
+
+
+def russian_plural_form(n: int) -> str:
+    """Which form a Russian count takes, by the grammar's rule: one, few or many."""
+    if n % 10 == 1 and n % 100 != 11:
+        return "one"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "few"
+    return "many"
+
+
+RUSSIAN_FORMS = {
+    # (singular, plural) as the code marks them → what each Russian form ends with.
+    ("%(count)d complaint", "%(count)d complaints"): {
+        "one": "жалоба",
+        "few": "жалобы",
+        "many": "жалоб",
+    },
+    ("%(count)s polling station", "%(count)s polling stations"): {
+        "one": "избирательном участке",
+        "few": "избирательных участках",
+        "many": "избирательных участках",
+    },
+    ("%(counter)s visit", "%(counter)s visits"): {
+        "one": "посещение",
+        "few": "посещения",
+        "many": "посещений",
+    },
+}
+
+
+@given(n=st.integers(min_value=0, max_value=10**7))
+@settings(max_examples=300, deadline=None)
+def test_russian_counts_take_the_form_russian_grammar_gives_them(n):
+    with translation.override("ru"):
+        for (singular, plural), endings in RUSSIAN_FORMS.items():
+            key = "counter" if "counter" in singular else "count"
+            text = ngettext(singular, plural, n) % {key: n}
+            assert text.startswith((str(n), "на " + str(n)))
+            assert text.endswith(endings[russian_plural_form(n)]), (n, text)
