@@ -6,12 +6,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean
+.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean messages messages-update messages-check
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
 	@echo "make test    run the whole test suite (DATABASE_URL / REDIS_URL as set)"
 	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
+	@echo "make messages-update  refresh locale/*.po from the code's marked strings (then translate)"
+	@echo "make messages         compile locale/*.po into the .mo files Django reads"
 	@echo "make worker  start a Celery worker (needs REDIS_URL)"
 
 # What the system must provide: Pango and fonts for Latin, Cyrillic and Chinese statements
@@ -34,7 +36,32 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+# Translation catalogues: locale/<language>/LC_MESSAGES/django.po are committed and written by
+# translators; the .mo files Django reads are built from them here (GNU gettext's msgfmt).
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+# The languages besides English, as gettext names their folders; and what is not product code
+# (tests/test_translations.py leaves out the same folders).
+MESSAGE_LOCALES := -l ru -l zh_Hans
+MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=tests --ignore=bench --ignore=docs \
+	--ignore=static --ignore=staticfiles --ignore=media --ignore=node_modules
+
+messages: $(MO_FILES)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt is missing: run make system-deps (gettext)"; exit 1; }
+	msgfmt --check --output-file=$@ $<
+
+# After changing marked strings: refresh every catalogue, translate the new entries, commit.
+messages-update: $(VENV)/.installed
+	DEBUG=true $(PY) manage.py makemessages $(MESSAGE_LOCALES) --no-obsolete $(MAKEMESSAGES_IGNORE)
+	$(MAKE) messages
+
+# Fails on an untranslated or fuzzy entry, a stale .mo, or a marked string the catalogues lack.
+messages-check: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_translations.py
 
 migrate: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
@@ -52,6 +79,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	$(MAKE) messages-check
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language wins over their browser's.
+    "missions.languages.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -96,8 +98,11 @@ LOGOUT_REDIRECT_URL = "home"
 
 # English first; Russian and Chinese are the mission's other languages.
 LANGUAGE_CODE = "en"
+# Users type en, ru and zh (missions.languages); Django knows Simplified Chinese as zh-hans and
+# its catalogue lives in locale/zh_Hans. Dates and numbers follow config/formats/<language>.
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("zh-hans", _("Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_TZ = True

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from missions import views as mission_views
+from missions.languages import set_language
 
 admin.site.site_header = _("Observa")
 admin.site.site_title = _("Observa")
@@ -14,6 +15,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("missions/<slug:slug>/", include("reports.urls")),
     path("missions/<slug:slug>/statements/", include("reports.statement_urls")),
     path("press/", include("reports.press_urls")),

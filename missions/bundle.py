@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from missions.languages import language_code_or_typed
 from missions.models import (
     ActivityStation,
     Candidate,
@@ -554,6 +555,7 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
     for index, text_data in enumerate(_list(root.get("statement_texts", []), "statement_texts")):
         where = f"statement_texts[{index}]"
         values = _object(text_data, where, ("section", "language"), STATEMENT_TEXT_FIELDS)
+        values = {**values, "language": language_code_or_typed(values["language"])}  # en/ru/zh
         _save(_build(StatementText, values, mission=mission), where)
     return mission
 

@@ -469,3 +469,28 @@ class MissionMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}"
+
+
+class UserPreference(models.Model):
+    """What a user chose for themselves: the language every page is shown in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: the language the browser asks for."),
+    )
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from missions.models import Mission, MissionMembership
+from missions.models import Mission, MissionMembership, UserPreference
 from observers.models import Participation
 
 STAFF_ROLES = (MissionMembership.Role.COORDINATOR, MissionMembership.Role.HEAD)
@@ -50,3 +50,8 @@ def mission_roles(user: AbstractBaseUser | AnonymousUser, mission: Mission) -> s
     return set(
         MissionMembership.objects.filter(mission=mission, user=user).values_list("role", flat=True)
     )
+
+
+def user_language(*, user: AbstractBaseUser) -> str:
+    """The language the user chose for every page ("" if none: their browser's)."""
+    return UserPreference.objects.filter(user=user).values_list("language", flat=True).first() or ""

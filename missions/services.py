@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
 
-from missions.models import Mission, MissionMembership
+from missions.models import Mission, MissionMembership, UserPreference
 
 
 @transaction.atomic
@@ -32,3 +32,13 @@ def coordinators_group_ensure() -> Group:
     group, _created = Group.objects.get_or_create(name=COORDINATOR_GROUP)
     group.permissions.set(Permission.objects.filter(content_type__app_label__in=COORDINATED_APPS))
     return group
+
+
+def user_language_set(*, user: AbstractBaseUser, language: str) -> UserPreference:
+    """Remember the language the user reads every page in ("" for their browser's)."""
+    with transaction.atomic():
+        preference, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
+        preference.language = language
+        preference.full_clean()
+        preference.save(update_fields=["language"])
+    return preference

@@ -22,6 +22,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from missions.languages import language_code_or_typed
 from missions.models import Mission, Phase
 from reports.models import Checklist, Question, Section, Severity, sentence_problem
 from reports.services import checklist_next_version
@@ -285,6 +286,7 @@ def translations_read(data: Any, where: str) -> dict[str, dict[str, str]]:
                 _("“%(code)s” is not a language code such as ru or zh-hans.") % {"code": language},
             )
         texts = _object(texts, l_where, (), tuple(TRANSLATED_KEYS))
+        language = language_code_or_typed(language)  # typed zh is stored as zh-hans
         stored[language] = {}
         for key, text in texts.items():
             text = _text(text, f"{l_where}.{key}")

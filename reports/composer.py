@@ -88,12 +88,19 @@ def figure(number: int) -> str:
 
 
 def day(date: datetime.date) -> str:
-    return formats.date_format(date, "j E Y")
+    # Translators: how a statement writes a date, in Django's date format: j the day, E the
+    # month's name as a date says it, n the month's number, Y the year (e.g. "Y年n月j日").
+    return formats.date_format(date, pgettext("statement date format", "j E Y"))
+
+
+def day_and_month(date: datetime.date) -> str:
+    # Translators: a date without its year, in Django's date format (see "j E Y").
+    return formats.date_format(date, pgettext("statement day and month format", "j E"))
 
 
 def period(first: datetime.date, last: datetime.date) -> str:
     """“from 17 November to 20 November 2022”: the year once when both days share it."""
-    start = formats.date_format(first, "j E") if first.year == last.year else day(first)
+    start = day_and_month(first) if first.year == last.year else day(first)
     return _("from %(first)s to %(last)s") % {"first": start, "last": day(last)}
 
 
@@ -504,7 +511,7 @@ class _Composer:
             # Descriptions are written to follow “On 19 November,”.
             same_year = activity.date.year == self.dated_on.year
             text = _("On %(date)s, %(description)s") % {
-                "date": formats.date_format(activity.date, "j E" if same_year else "j E Y"),
+                "date": day_and_month(activity.date) if same_year else day(activity.date),
                 "description": description,
             }
             found = None

@@ -328,12 +328,56 @@ def _docx_prepare(word: WordDocument, document: Document) -> None:
         if _is_chinese(document.language):
             lang.set(qn("w:eastAsia"), word_language)
 
+    # Fonts per script, so Word shows Cyrillic and Chinese with fonts that have them (no
+    # boxes): w:eastAsia is the font Word uses for Chinese characters in any run.
+    _docx_fonts(word)
+
     # The template is US Letter; the press office prints on A4.
     for section in word.sections:
         section.page_width, section.page_height = Mm(210), Mm(297)
         section.top_margin = section.bottom_margin = Mm(22)
         section.left_margin, section.right_margin = Mm(22), Mm(20)
         _docx_page_footer(section.footer.paragraphs[0], document.language)
+
+
+# Word's fonts for each script: Latin and Cyrillic (ascii, hAnsi, cs), Chinese (eastAsia).
+_DOCX_FONTS = {
+    "w:ascii": "DejaVu Serif",
+    "w:hAnsi": "DejaVu Serif",
+    "w:cs": "DejaVu Serif",
+    "w:eastAsia": "Noto Serif CJK SC",
+}
+_DOCX_HEADING_FONTS = {
+    "w:ascii": "DejaVu Sans",
+    "w:hAnsi": "DejaVu Sans",
+    "w:cs": "DejaVu Sans",
+    "w:eastAsia": "Noto Sans CJK SC",
+}
+
+
+def _docx_set_fonts(r_pr, fonts: dict[str, str]) -> None:
+    r_fonts = r_pr.find(qn("w:rFonts"))
+    if r_fonts is None:
+        r_fonts = OxmlElement("w:rFonts")
+        r_pr.insert(0, r_fonts)
+    for attribute in list(r_fonts.attrib):
+        # Theme fonts would win over the named ones; the theme's are Latin only.
+        if attribute.lower().endswith("theme"):
+            del r_fonts.attrib[attribute]
+    for name, font in fonts.items():
+        r_fonts.set(qn(name), font)
+
+
+def _docx_fonts(word: WordDocument) -> None:
+    styles = word.styles.element
+    for r_pr in styles.xpath("w:docDefaults/w:rPrDefault/w:rPr"):
+        _docx_set_fonts(r_pr, _DOCX_FONTS)
+    # Every style's fonts, table styles' conditional ones included.
+    for r_fonts in list(styles.iter(qn("w:rFonts"))):
+        style = next((a for a in r_fonts.iterancestors() if a.tag == qn("w:style")), None)
+        style_id = style.get(qn("w:styleId")) if style is not None else ""
+        is_heading = (style_id or "").startswith(("Heading", "Title"))
+        _docx_set_fonts(r_fonts.getparent(), _DOCX_HEADING_FONTS if is_heading else _DOCX_FONTS)
 
 
 def _docx_page_footer(paragraph: WordParagraph, language: str) -> None:

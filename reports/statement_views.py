@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from missions.models import Mission, MissionMembership
@@ -37,7 +37,8 @@ from reports.document import Document
 from reports.findings import findings_compute
 from reports.models import Answer, Incident, Statement, StatementDocument, Visit
 from reports.renderers import render_html_fragment
-from reports.statements import statement_request
+from reports.selectors import statement_texts_missing
+from reports.statements import statement_request, statement_request_all_languages
 
 # The words a downloaded file's name uses for each kind: names are chosen by the server, in
 # ASCII, and stay the same whatever the reader's language.
@@ -105,8 +106,12 @@ def coordinator_page(view):
     return wrapper
 
 
+ALL_LANGUAGES = "all"
+
+
 def _language_choices():
-    return settings.LANGUAGES
+    # One action compiles every language: one version (and one job) per language.
+    return [(ALL_LANGUAGES, gettext_lazy("All languages")), *settings.LANGUAGES]
 
 
 class StatementRequestForm(forms.Form):
@@ -167,22 +172,43 @@ def statement_list(request, access: StaffAccess):
     form = StatementRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            statement = statement_request(
-                mission=mission,
-                kind=form.cleaned_data["kind"],
-                language=form.cleaned_data["language"],
-                requested_by=request.user,
-            )
+            if form.cleaned_data["language"] == ALL_LANGUAGES:
+                queued = statement_request_all_languages(
+                    mission=mission, kind=form.cleaned_data["kind"], requested_by=request.user
+                )
+            else:
+                statement = statement_request(
+                    mission=mission,
+                    kind=form.cleaned_data["kind"],
+                    language=form.cleaned_data["language"],
+                    requested_by=request.user,
+                )
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
         else:
+            if form.cleaned_data["language"] == ALL_LANGUAGES:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)d language version is queued for compiling.",
+                        "%(count)d language versions are queued for compiling.",
+                        len(queued),
+                    )
+                    % {"count": len(queued)},
+                )
+                return redirect("statements:list", slug=mission.slug)
             messages.success(request, _("The statement is queued for compiling."))
             return redirect("statements:detail", slug=mission.slug, pk=statement.pk)
     return render(
         request,
         "reports/statements/statement_list.html",
-        {"mission": mission, "statements": list(_statements_of(mission)), "form": form},
+        {
+            "mission": mission,
+            "statements": list(_statements_of(mission)),
+            "form": form,
+            "texts_missing": statement_texts_missing(mission=mission),
+        },
         status=400 if form.is_bound else 200,
     )
 

@@ -32,6 +32,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from missions.languages import language_code, public_codes
 from missions.models import Mission
 from reports.models import Statement, StatementDocument
 
@@ -116,8 +117,18 @@ def statement_request(
     `requested_by` is None for a request from the command line. An empty `place` lets the
     composer derive it. A new version keeps the overall assessment the head of mission gave
     the previous one, so it is compiled with its conclusions at once. Raises ValidationError
-    for an unknown kind or language.
+    for an unknown kind or language. The language is a code a user types: en, ru, zh (or
+    zh-hans).
     """
+    try:
+        language = language_code(language)
+    except LookupError:
+        raise ValidationError(
+            {
+                "language": gettext("“%(code)s” is not a language of the statements (%(codes)s).")
+                % {"code": language, "codes": ", ".join(public_codes())}
+            }
+        ) from None
     with transaction.atomic():
         # Two coordinators asking at once would both read the same highest version: the
         # mission row lock makes the second wait for the first to commit.
@@ -141,6 +152,29 @@ def statement_request(
         statement.save()
         statement_enqueue(statement.pk)
     return statement
+
+
+def statement_request_all_languages(
+    *,
+    mission: Mission,
+    kind: str,
+    requested_by: AbstractBaseUser | None,
+    dated_on: datetime.date | None = None,
+    place: str = "",
+) -> list[Statement]:
+    """The next version of the statement in every language, one job (and version) each."""
+    with transaction.atomic():
+        return [
+            statement_request(
+                mission=mission,
+                kind=kind,
+                language=code,
+                requested_by=requested_by,
+                dated_on=dated_on,
+                place=place,
+            )
+            for code, _name in settings.LANGUAGES
+        ]
 
 
 def statement_enqueue(statement_id: int) -> None:

@@ -227,7 +227,9 @@ def test_a_coordinator_asks_for_a_new_version_from_the_list(world):
     selects = form_selects(client.get(url(world, "list")).content.decode())
     assert selects == {
         "kind": ["preliminary", "final", "briefing"],
-        "language": ["en", "ru", "zh-hans"],
+        # Every language at once first, then each one (the page's language switch comes
+        # earlier in the page).
+        "language": ["all", "en", "ru", "zh-hans"],
     }
 
     response = client.post(url(world, "list"), {"kind": "final", "language": "en"})
@@ -711,9 +713,9 @@ def test_the_statement_list_takes_the_same_queries_however_many_versions(
     many_statements(world.mission, size, language="ru", requested_by=world.users["coordinator"])
     client = world.client("coordinator")
 
-    # STAFF_PAGE_START, then: the statements (who requested and approved them joined) and
-    # their documents.
-    with django_assert_num_queries(STAFF_PAGE_START + 2):
+    # STAFF_PAGE_START, then: the statements (who requested and approved them joined),
+    # their documents, and the authored sections each language lacks.
+    with django_assert_num_queries(STAFF_PAGE_START + 3):
         response = client.get(url(world, "list"))
 
     assert response.content.decode().count("/download/pdf/") == size + 1

@@ -4,9 +4,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from missions.languages import public_code
 from missions.management.base import mission_named, user_named
 from reports.models import Statement, StatementDocument
-from reports.statements import statement_request
+from reports.statements import statement_request, statement_request_all_languages
 
 
 class Command(BaseCommand):
@@ -18,7 +19,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--mission", required=True, help="The slug of the mission.")
         parser.add_argument("--kind", required=True, choices=Statement.Kind.values)
-        parser.add_argument("--language", default="en", help="A language code, e.g. en or ru.")
+        parser.add_argument(
+            "--language",
+            default="en",
+            help="en, ru or zh (zh-hans is the same), or all: one version in every language.",
+        )
         parser.add_argument("--user", help="The username recorded as having asked for it.")
         parser.add_argument(
             "--wait",
@@ -46,17 +51,28 @@ class Command(BaseCommand):
         target = mission_named(mission)
         requester = user_named(user)
         try:
-            statement = statement_request(
-                mission=target, kind=kind, language=language, requested_by=requester
-            )
+            if language.strip().lower() == "all":
+                statements = statement_request_all_languages(
+                    mission=target, kind=kind, requested_by=requester
+                )
+            else:
+                statements = [
+                    statement_request(
+                        mission=target, kind=kind, language=language, requested_by=requester
+                    )
+                ]
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
+        for statement in statements:
+            self._report(statement, target, wait, timeout)
+
+    def _report(self, statement: Statement, target, wait: bool, timeout: float) -> None:
         self.stdout.write(
             _("Queued version %(version)d of the %(kind)s (%(language)s) of %(mission)s.")
             % {
                 "version": statement.version,
                 "kind": statement.get_kind_display().lower(),
-                "language": statement.language,
+                "language": public_code(statement.language),
                 "mission": target.name,
             }
         )
