@@ -177,7 +177,10 @@ def statement_list(request, access: StaffAccess):
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            messages.success(request, _("The statement is queued for compiling."))
+            if statement.sending.sent is False:
+                messages.warning(request, str(Statement.UNSENT_MESSAGE))
+            else:
+                messages.success(request, _("The statement is queued for compiling."))
             return redirect("statements:detail", slug=mission.slug, pk=statement.pk)
     return render(
         request,

@@ -75,6 +75,13 @@ def fresh_storage(settings):
 
 
 @pytest.fixture
+def broker_kept_its_messages(monkeypatch):
+    """The broker did not lose its data since the last sweep (see the tests of a Redis
+    restart for when it did)."""
+    monkeypatch.setattr("reports.statements._broker_lost_messages", lambda: False)
+
+
+@pytest.fixture
 def mission(db):
     return MissionFactory(name="Mission A", slug="mission-a")
 
@@ -369,7 +376,7 @@ def test_documents_left_by_an_earlier_attempt_are_replaced(
 
 
 def test_the_sweep_resends_lost_jobs_and_leaves_live_ones(
-    mission, enqueued, django_capture_on_commit_callbacks
+    mission, enqueued, broker_kept_its_messages, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
     past = now - datetime.timedelta(seconds=5)
@@ -528,30 +535,52 @@ def test_the_compile_task_is_acknowledged_late_and_requeued_if_its_worker_dies()
     assert OperationalError in task.autoretry_for
 
 
-def test_redis_hands_a_job_to_another_worker_only_after_the_lease_and_time_limits():
-    lease = django_settings.STATEMENT_LEASE_SECONDS
+def test_redis_hands_a_job_to_another_worker_only_after_the_time_limits():
+    limit = django_settings.STATEMENT_TIME_LIMIT_SECONDS
     task = celery_app.tasks["reports.tasks.statement_compile_task"]
 
-    assert celery_app.conf.broker_transport_options["visibility_timeout"] > lease
-    assert task.soft_time_limit < task.time_limit < lease
+    assert celery_app.conf.broker_transport_options["visibility_timeout"] > limit
+    assert task.soft_time_limit < task.time_limit == limit
 
 
-def test_a_visibility_timeout_below_the_lease_is_refused_at_start_up():
+def test_a_visibility_timeout_below_the_time_limit_is_refused_at_start_up():
     from tests.test_settings import run_manage
 
     result = run_manage(
-        "check", DEBUG="true", CELERY_VISIBILITY_TIMEOUT="300", STATEMENT_LEASE_SECONDS="600"
+        "check", DEBUG="true", CELERY_VISIBILITY_TIMEOUT="300", STATEMENT_TIME_LIMIT_SECONDS="600"
     )
 
     assert result.returncode != 0
-    assert "CELERY_VISIBILITY_TIMEOUT must exceed STATEMENT_LEASE_SECONDS" in result.stderr
+    assert "CELERY_VISIBILITY_TIMEOUT must exceed STATEMENT_TIME_LIMIT_SECONDS" in result.stderr
 
 
-def test_the_sweep_runs_every_minute():
-    schedule = celery_app.conf.beat_schedule["statements-sweep"]
+def test_a_heartbeat_slower_than_half_the_lease_is_refused_at_start_up():
+    from tests.test_settings import run_manage
 
-    assert schedule["task"] == "reports.tasks.statements_sweep_task"
-    assert schedule["schedule"] == 60.0
+    result = run_manage(
+        "check", DEBUG="true", STATEMENT_LEASE_SECONDS="30", STATEMENT_HEARTBEAT_SECONDS="20"
+    )
+
+    assert result.returncode != 0
+    assert "STATEMENT_HEARTBEAT_SECONDS must be between 1 and half" in result.stderr
+
+
+def test_the_lease_heartbeat_and_sweep_follow_the_lease_setting():
+    from tests.test_settings import run_manage
+
+    script = (
+        "from django.conf import settings as s; from config.celery import app; "
+        "print(s.STATEMENT_LEASE_SECONDS, s.STATEMENT_HEARTBEAT_SECONDS, "
+        "s.STATEMENT_SWEEP_SECONDS, s.STATEMENT_RESEND_AFTER_SECONDS, "
+        "app.conf.beat_schedule['statements-sweep']['schedule'])"
+    )
+    clean = {"STATEMENT_HEARTBEAT_SECONDS": "", "STATEMENT_SWEEP_SECONDS": ""}
+    quiet = ("shell", "--no-imports", "-c", script)
+    defaults = run_manage(*quiet, DEBUG="true", STATEMENT_LEASE_SECONDS="", **clean)
+    longer = run_manage(*quiet, DEBUG="true", STATEMENT_LEASE_SECONDS="90", **clean)
+
+    assert defaults.stdout.split() == ["30", "10", "15", "60", "15.0"], defaults.stderr
+    assert longer.stdout.split() == ["90", "30", "45", "180", "45.0"], longer.stderr
 
 
 # ---------------------------------------------------------------------------------------------
