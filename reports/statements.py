@@ -599,7 +599,8 @@ def documents_orphans_remove(*, older_than: datetime.timedelta | None = None) ->
     The files are listed before the documents are read, so a file recorded meanwhile is
     never taken for an orphan. Return the names deleted.
     """
-    older_than = older_than or datetime.timedelta(seconds=settings.STATEMENT_LEASE_SECONDS)
+    if older_than is None:
+        older_than = datetime.timedelta(seconds=settings.STATEMENT_LEASE_SECONDS)
     storage = StatementDocument._meta.get_field("file").storage
     names = list(_stored_files(storage, DOCUMENTS_DIRECTORY))
     if not names:
