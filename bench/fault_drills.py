@@ -3,7 +3,7 @@
 Starts its own Redis on a free loopback port (no persistence, like a default install), its own
 PostgreSQL database (`observa_drills`, dropped and created again) with the demo mission, a
 Celery worker and the beat that runs the sweep, all with the product's default settings
-(lease 30 s, heartbeat 10 s, sweep every 15 s). Then, one after the other:
+(lease 30 s, heartbeat 10 s, sweep every 10 s). Then, one after the other:
 
 1. kills the prefork child compiling a statement (SIGKILL, mid-render);
 2. kills the whole worker, children and all (SIGKILL), and starts a new one, as a supervisor

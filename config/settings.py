@@ -164,7 +164,7 @@ if not 1 <= STATEMENT_HEARTBEAT_SECONDS <= STATEMENT_LEASE_SECONDS // 2:
 # The sweep (celery beat) runs this often: it re-sends the jobs of expired leases, of
 # versions queued while the broker was down or lost in a Redis restart, and removes files
 # no document points to.
-STATEMENT_SWEEP_SECONDS = env_int("STATEMENT_SWEEP_SECONDS", max(5, STATEMENT_LEASE_SECONDS // 2))
+STATEMENT_SWEEP_SECONDS = env_int("STATEMENT_SWEEP_SECONDS", max(5, STATEMENT_LEASE_SECONDS // 3))
 if STATEMENT_SWEEP_SECONDS < 1:
     raise ImproperlyConfigured("STATEMENT_SWEEP_SECONDS must be at least 1.")
 # A queued version no worker has started after this long is sent again (its message may be

@@ -583,8 +583,8 @@ def test_the_lease_heartbeat_and_sweep_follow_the_lease_setting():
     defaults = run_manage(*quiet, DEBUG="true", STATEMENT_LEASE_SECONDS="", **clean)
     longer = run_manage(*quiet, DEBUG="true", STATEMENT_LEASE_SECONDS="90", **clean)
 
-    assert defaults.stdout.split() == ["30", "10", "15", "60", "15.0"], defaults.stderr
-    assert longer.stdout.split() == ["90", "30", "45", "180", "45.0"], longer.stderr
+    assert defaults.stdout.split() == ["30", "10", "10", "60", "10.0"], defaults.stderr
+    assert longer.stdout.split() == ["90", "30", "30", "180", "30.0"], longer.stderr
 
 
 # ---------------------------------------------------------------------------------------------
