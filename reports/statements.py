@@ -255,11 +255,11 @@ def statement_compile(*, statement_id: int) -> str:
         statement = statement_claim(
             statement_id=statement_id, lease_seconds=settings.STATEMENT_LEASE_SECONDS
         )
+        if statement is None:
+            return _unclaimed_reason(statement_id)
     except TRANSIENT_ERRORS as error:
         _connection_discard_if_broken(error)
         raise
-    if statement is None:
-        return _unclaimed_reason(statement_id)
     attempt = statement.attempts
     try:
         with _Heartbeat(statement_id, attempt):
