@@ -148,6 +148,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A statement being compiled when the broker goes away is finished: its result goes to the
+# database, not to the broker (a later redelivery finds it ready).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = TIME_ZONE
 # A worker compiling a statement holds it under a lease this long, renewed by a heartbeat
 # every STATEMENT_HEARTBEAT_SECONDS while the job runs: a killed child or worker, or a dead
