@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean messages messages-update messages-check
+.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean messages messages-update messages-check drills
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
@@ -15,11 +15,13 @@ help:
 	@echo "make messages-update  refresh locale/*.po from the code's marked strings (then translate)"
 	@echo "make messages         compile locale/*.po into the .mo files Django reads"
 	@echo "make worker  start a Celery worker (needs REDIS_URL)"
+	@echo "make drills  kill workers, connections and Redis mid-job; check statements recover"
 
 # What the system must provide: Pango and fonts for Latin, Cyrillic and Chinese statements
-# (PDF), GNU gettext for the translation catalogues, and Chromium for the browser tests.
+# (PDF), GNU gettext for the translation catalogues, Chromium for the browser tests, and
+# redis-server for the fault drills (which start their own).
 # Installs with apt-get (as root) only what is missing.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium qpdf poppler-utils
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium qpdf poppler-utils redis-server
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
@@ -102,6 +104,11 @@ bench-surge: install
 
 bench-statements: install system-deps
 	$(PY) bench/statements.py
+
+# Crash the statement jobs (child, worker, database connection, Redis) and time the recovery.
+# Starts its own Redis and worker; needs PostgreSQL on 127.0.0.1:5432. Bounded to 10 minutes.
+drills: install system-deps
+	$(PY) bench/fault_drills.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

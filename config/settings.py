@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.storage import media_storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,7 +113,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Visit attachments and statement documents: MEDIA_ROOT, or an S3-compatible bucket
+    # when MEDIA_S3_BUCKET is set (config/storage.py).
+    "default": media_storage_from_env(),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -140,36 +143,76 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# A web request that sends a job must not hang on a broker that is down: give up within a
+# few seconds (the job stays queued and the sweep sends it).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A statement being compiled when the broker goes away is finished: its result goes to the
+# database, not to the broker (a later redelivery finds it ready).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_TIMEZONE = TIME_ZONE
+# A worker compiling a statement holds it under a lease this long, renewed by a heartbeat
+# every STATEMENT_HEARTBEAT_SECONDS while the job runs: a killed child or worker, or a dead
+# database connection, frees the statement within the lease.
+STATEMENT_LEASE_SECONDS = env_int("STATEMENT_LEASE_SECONDS", 30)
+if STATEMENT_LEASE_SECONDS < 10:
+    raise ImproperlyConfigured("STATEMENT_LEASE_SECONDS must be at least 10.")
+STATEMENT_HEARTBEAT_SECONDS = env_int("STATEMENT_HEARTBEAT_SECONDS", STATEMENT_LEASE_SECONDS // 3)
+if not 1 <= STATEMENT_HEARTBEAT_SECONDS <= STATEMENT_LEASE_SECONDS // 2:
+    raise ImproperlyConfigured(
+        "STATEMENT_HEARTBEAT_SECONDS must be between 1 and half of STATEMENT_LEASE_SECONDS: "
+        "one late heartbeat must not lose the lease."
+    )
+# The sweep (celery beat) runs this often: it re-sends the jobs of expired leases, of
+# versions queued while the broker was down or lost in a Redis restart, and removes files
+# no document points to.
+STATEMENT_SWEEP_SECONDS = env_int("STATEMENT_SWEEP_SECONDS", max(5, STATEMENT_LEASE_SECONDS // 3))
+if STATEMENT_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured("STATEMENT_SWEEP_SECONDS must be at least 1.")
+# A queued version no worker has started after this long is sent again (its message may be
+# lost); an extra message is harmless, the claim lets one worker compile.
+STATEMENT_RESEND_AFTER_SECONDS = env_int(
+    "STATEMENT_RESEND_AFTER_SECONDS", 2 * STATEMENT_LEASE_SECONDS
+)
+if STATEMENT_RESEND_AFTER_SECONDS < STATEMENT_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "STATEMENT_RESEND_AFTER_SECONDS must be at least STATEMENT_LEASE_SECONDS."
+    )
+# Compiling is cut short after this long (soft limit: the version fails with a message;
+# hard limit: the process is killed, the lease expires and the sweep sends the job again).
+STATEMENT_TIME_LIMIT_SECONDS = env_int("STATEMENT_TIME_LIMIT_SECONDS", 600)
+if STATEMENT_TIME_LIMIT_SECONDS < STATEMENT_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "STATEMENT_TIME_LIMIT_SECONDS must be at least STATEMENT_LEASE_SECONDS."
+    )
 # A redelivered task must never arrive while the first delivery is still working:
-# keep the visibility timeout well above the longest job.
+# keep the visibility timeout above the longest job.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
-CELERY_TIMEZONE = TIME_ZONE
-# A worker compiling a statement holds it this long; after that a redelivered task or the
-# sweep may take it over. Compiling is cut short (soft limit: the version fails with a
-# message; hard limit: the process is killed) before the lease runs out.
-STATEMENT_LEASE_SECONDS = env_int("STATEMENT_LEASE_SECONDS", 600)
-if STATEMENT_LEASE_SECONDS < 10:
-    raise ImproperlyConfigured("STATEMENT_LEASE_SECONDS must be at least 10.")
-if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= STATEMENT_LEASE_SECONDS:
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= STATEMENT_TIME_LIMIT_SECONDS:
     raise ImproperlyConfigured(
-        "CELERY_VISIBILITY_TIMEOUT must exceed STATEMENT_LEASE_SECONDS: Redis would hand a "
+        "CELERY_VISIBILITY_TIMEOUT must exceed STATEMENT_TIME_LIMIT_SECONDS: Redis would hand a "
         "statement job to a second worker while the first may still be compiling it."
     )
 CELERY_TASK_ANNOTATIONS = {
     "reports.tasks.statement_compile_task": {
-        "soft_time_limit": STATEMENT_LEASE_SECONDS * 9 // 10,
-        "time_limit": STATEMENT_LEASE_SECONDS * 19 // 20,
+        "soft_time_limit": STATEMENT_TIME_LIMIT_SECONDS * 9 // 10,
+        "time_limit": STATEMENT_TIME_LIMIT_SECONDS,
     }
 }
-# Run by `celery -A config beat`: re-send statement jobs lost to a dead worker or a Redis
-# restart. A sweep still waiting after a minute is superseded by the next one.
+# Run by `celery -A config beat`. A sweep still waiting when the next is due is superseded.
 CELERY_BEAT_SCHEDULE = {
     "statements-sweep": {
         "task": "reports.tasks.statements_sweep_task",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": float(STATEMENT_SWEEP_SECONDS),
+        "options": {"expires": max(1, STATEMENT_SWEEP_SECONDS - 1)},
     },
 }
 

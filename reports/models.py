@@ -677,7 +677,13 @@ class Statement(models.Model):
         "render:docx": _("Rendering the DOCX document"),
         "retry": _("Waiting to try again"),
         "waiting": _("Waiting for a worker"),
+        "unsent": _(
+            "Queued. The workers cannot be reached right now; the statement will be compiled "
+            "as soon as they can."
+        ),
     }
+    # What a coordinator is told when a version is recorded but the broker is down.
+    UNSENT_MESSAGE = PROGRESS["unsent"]
 
     @property
     def progress_label(self) -> str:

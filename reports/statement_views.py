@@ -197,8 +197,13 @@ def statement_list(request, access: StaffAccess):
                     )
                     % {"count": len(queued)},
                 )
+                if any(version.sending.sent is False for version in queued):
+                    messages.warning(request, str(Statement.UNSENT_MESSAGE))
                 return redirect("statements:list", slug=mission.slug)
-            messages.success(request, _("The statement is queued for compiling."))
+            if statement.sending.sent is False:
+                messages.warning(request, str(Statement.UNSENT_MESSAGE))
+            else:
+                messages.success(request, _("The statement is queued for compiling."))
             return redirect("statements:detail", slug=mission.slug, pk=statement.pk)
     return render(
         request,

@@ -10,6 +10,12 @@ freely and one version still gets exactly one document per format.
 `lease_until` on a *queued* version means something close: a message for it should be in the
 broker until then, so the sweep sends another only after it passes.
 
+The lease is short (STATEMENT_LEASE_SECONDS, 30 s by default) and a heartbeat thread renews it
+while the job runs, so a killed child, a killed worker or a dead database connection frees the
+version within the lease, however long compiling takes. The broker being down never fails a
+request: the version stays queued (progress "unsent") and the sweep sends it. Files written by
+a job that never committed are removed by the sweep once they are older than the lease.
+
 Approval and publishing live in reports.approvals.
 """
 
@@ -18,16 +24,20 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
+import threading
+import time
 import zoneinfo
-from functools import partial
 from typing import TYPE_CHECKING
 
+import kombu.exceptions
+import redis
 import redis.exceptions
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -56,13 +66,29 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
+# What sending a job may raise when the broker cannot be reached.
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    kombu.exceptions.OperationalError,
+    redis.exceptions.RedisError,
+    OSError,
+)
+
 # A version that has been started this many times without finishing (the worker died each
 # time, or transient errors outlasted the retries) is given up by the sweep.
 MAX_ATTEMPTS = 10
 
-# How long a queued version may wait for a worker before the sweep assumes its message was
-# lost (a Redis restart without persistence) and sends another.
-SWEEP_STALE_AFTER = datetime.timedelta(minutes=10)
+# A key the sweep keeps in a Redis broker: when it is gone, Redis lost its data (a restart
+# without persistence), and with it the messages of every queued version.
+BROKER_MARK = "observa:statements:broker-mark"
+
+# Where the workers write statement documents; the sweep removes the files there that no
+# document points to.
+DOCUMENTS_DIRECTORY = "statements"
+
+
+def resend_after() -> datetime.timedelta:
+    """How long a queued version may wait for a worker before the sweep sends it again."""
+    return datetime.timedelta(seconds=settings.STATEMENT_RESEND_AFTER_SECONDS)
 
 
 class StatementBusy(Exception):
@@ -150,7 +176,7 @@ def statement_request(
         # requested_by may be empty: a request from the command line.
         statement.full_clean(exclude=["requested_by"])
         statement.save()
-        statement_enqueue(statement.pk)
+        statement.sending = statement_enqueue(statement.pk)
     return statement
 
 
@@ -177,14 +203,47 @@ def statement_request_all_languages(
         ]
 
 
-def statement_enqueue(statement_id: int) -> None:
+class Sending:
+    """Whether a compile job reached the broker: `sent` is None until the transaction commits,
+    then True, or False when the broker could not be reached (the sweep sends it later)."""
+
+    def __init__(self) -> None:
+        self.sent: bool | None = None
+
+
+def statement_enqueue(statement_id: int) -> Sending:
     """Send the compile job once the current transaction commits, so the worker finds the row.
 
-    Robust: if the broker is down the version stays queued and the sweep sends it later.
+    The broker being down is not an error: the version stays queued, marked "unsent", and
+    the sweep sends it once the broker answers. The returned Sending tells which happened.
     """
+    sending = Sending()
+
+    def compile_job_send() -> None:
+        sending.sent = compile_job_send_now(statement_id)
+
+    transaction.on_commit(compile_job_send, robust=True)
+    return sending
+
+
+def compile_job_send_now(statement_id: int) -> bool:
+    """Send the compile task; False (and the version marked unsent) if the broker is down."""
     from reports.tasks import statement_compile_task
 
-    transaction.on_commit(partial(statement_compile_task.delay, statement_id), robust=True)
+    try:
+        statement_compile_task.delay(statement_id)
+    except BROKER_ERRORS as error:
+        logger.warning(
+            "Statement %s stays queued: the broker cannot be reached (%s); the sweep will send it.",
+            statement_id,
+            error,
+        )
+        # Due at once: the first sweep that reaches the broker sends it.
+        Statement.objects.filter(pk=statement_id, status=QUEUED).update(
+            progress="unsent", lease_until=timezone.now()
+        )
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,21 +283,29 @@ def statement_compile(*, statement_id: int) -> str:
     Return what happened, for the worker's log. Raise StatementBusy while another worker
     holds the version, and let transient errors (TRANSIENT_ERRORS) through for the task to
     retry; any other error marks the version failed with a message the coordinator reads.
+    While it runs, a heartbeat renews the lease.
     """
-    statement = statement_claim(
-        statement_id=statement_id, lease_seconds=settings.STATEMENT_LEASE_SECONDS
-    )
-    if statement is None:
-        return _unclaimed_reason(statement_id)
+    try:
+        statement = statement_claim(
+            statement_id=statement_id, lease_seconds=settings.STATEMENT_LEASE_SECONDS
+        )
+        if statement is None:
+            return _unclaimed_reason(statement_id)
+    except TRANSIENT_ERRORS as error:
+        _connection_discard_if_broken(error)
+        raise
     attempt = statement.attempts
     try:
-        with translation.override(statement.language):
-            document, rendered = _statement_build(statement, attempt)
-        _documents_store(statement, attempt, document, rendered)
+        with _Heartbeat(statement_id, attempt):
+            with translation.override(statement.language):
+                document, rendered = _statement_build(statement, attempt)
+            _documents_store(statement, attempt, document, rendered)
     except _LeaseLost:
         logger.warning("Statement %s: lease of attempt %s was taken over.", statement_id, attempt)
         return f"statement {statement_id}: attempt {attempt} lost its lease; another worker has it"
-    except TRANSIENT_ERRORS:
+    except TRANSIENT_ERRORS as error:
+        # A dead connection would fail the release too: open a new one first.
+        _connection_discard_if_broken(error)
         _release_for_retry(statement_id, attempt)
         raise
     except Exception as error:
@@ -246,6 +313,66 @@ def statement_compile(*, statement_id: int) -> str:
         _fail(statement_id, attempt, _readable(error))
         return f"statement {statement_id}: failed: {_readable(error)}"
     return f"statement {statement_id}: ready (attempt {attempt})"
+
+
+def _connection_discard_if_broken(error: BaseException) -> None:
+    """Close this thread's database connection after a database error, so the next query
+    opens a fresh one instead of failing on the dead one (terminated, server restarted)."""
+    if not isinstance(error, DatabaseError) or connection.in_atomic_block:
+        # Inside a transaction (a test's) the connection is not ours to drop.
+        return
+    try:
+        connection.close()
+    except DatabaseError:
+        logger.warning("Closing the broken database connection failed.", exc_info=True)
+
+
+class _Heartbeat:
+    """Renew the version's lease every STATEMENT_HEARTBEAT_SECONDS while the job runs.
+
+    Runs in its own thread with its own database connection: a job busy rendering keeps its
+    lease, and a job whose process dies stops renewing it, so another worker may take the
+    version over within STATEMENT_LEASE_SECONDS. Renewing stops for good once the lease is
+    no longer this attempt's.
+    """
+
+    def __init__(self, statement_id: int, attempt: int):
+        self.statement_id = statement_id
+        self.attempt = attempt
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"statement-{statement_id}-heartbeat", daemon=True
+        )
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=settings.STATEMENT_HEARTBEAT_SECONDS)
+
+    def _run(self) -> None:
+        interval = settings.STATEMENT_HEARTBEAT_SECONDS
+        try:
+            while not self._stopped.wait(interval):
+                try:
+                    renewed = _held(self.statement_id, self.attempt).update(
+                        lease_until=timezone.now()
+                        + datetime.timedelta(seconds=settings.STATEMENT_LEASE_SECONDS)
+                    )
+                except DatabaseError as error:
+                    logger.warning(
+                        "Statement %s: could not renew the lease (%s); trying again.",
+                        self.statement_id,
+                        error,
+                    )
+                    _connection_discard_if_broken(error)
+                    continue
+                if not renewed:
+                    return
+        finally:
+            connection.close()
 
 
 def _unclaimed_reason(statement_id: int) -> str:
@@ -298,12 +425,19 @@ def _held(statement_id: int, attempt: int):
 def _documents_store(
     statement: Statement, attempt: int, document: Document, rendered: dict[str, bytes]
 ) -> None:
-    """Write the files, then record them and mark the version ready — if it is still ours."""
+    """Write the files, then record them and mark the version ready — if it is still ours.
+
+    A crash between writing and committing leaves files no document points to; the sweep
+    removes them once they are older than the lease (documents_orphans_remove). So that it
+    never removes files about to be recorded, they are recorded only if writing them began
+    less than half a lease ago; otherwise they are deleted and the job is tried again.
+    """
     from reports.renderers import document_checksum
 
     storage = StatementDocument._meta.get_field("file").storage
     written: dict[str, str] = {}
     committed = False
+    began = time.monotonic()
     try:
         for file_format, data in rendered.items():
             written[file_format] = storage.save(
@@ -319,6 +453,11 @@ def _documents_store(
             )
             if current is None:
                 raise _LeaseLost
+            if time.monotonic() - began > settings.STATEMENT_LEASE_SECONDS / 2:
+                raise TimeoutError(
+                    f"Storing statement {statement.pk}'s documents took over half the lease; "
+                    "the sweep may take them for orphans."
+                )
             earlier = list(StatementDocument.objects.filter(statement=current))
             StatementDocument.objects.filter(pk__in=[d.pk for d in earlier]).delete()
             StatementDocument.objects.bulk_create(
@@ -341,7 +480,12 @@ def _documents_store(
             )
             stale_names = [d.file.name for d in earlier if d.file.name]
             if stale_names:
-                transaction.on_commit(partial(_files_delete, stale_names), robust=True)
+
+                def replaced_files_delete() -> None:
+                    _files_delete(stale_names)
+
+                # Should this fail, the sweep removes them: no document points to them.
+                transaction.on_commit(replaced_files_delete, robust=True)
         committed = True
     finally:
         if not committed:
@@ -352,7 +496,7 @@ def _document_name(statement: Statement, file_format: str) -> str:
     # Chosen by the server, never from user input; the random part keeps names unguessable
     # and a retry from overwriting a file another record still points to.
     return (
-        f"statements/{statement.mission.slug}/"
+        f"{DOCUMENTS_DIRECTORY}/{statement.mission.slug}/"
         f"{statement.kind}-v{statement.version}-{statement.language}-"
         f"{secrets.token_hex(6)}.{file_format}"
     )
@@ -363,8 +507,9 @@ def _files_delete(names: list[str]) -> None:
     for name in names:
         try:
             storage.delete(name)
-        except OSError:
-            logger.warning("Could not delete %s; it is an orphan now.", name, exc_info=True)
+        except Exception:
+            # An S3 store raises its own errors; either way the sweep tries again later.
+            logger.warning("Could not delete %s; the sweep will.", name, exc_info=True)
 
 
 def _release_for_retry(statement_id: int, attempt: int) -> None:
@@ -372,11 +517,13 @@ def _release_for_retry(statement_id: int, attempt: int) -> None:
     try:
         _held(statement_id, attempt).update(
             status=QUEUED,
-            lease_until=timezone.now() + SWEEP_STALE_AFTER,
+            lease_until=timezone.now() + resend_after(),
             progress="retry",
         )
-    except TRANSIENT_ERRORS:
-        # The database is what failed: the lease stays and expires; the retry waits for it.
+    except TRANSIENT_ERRORS as error:
+        # The database is still away: the lease is no longer renewed and expires; the retry
+        # (or the sweep) takes the version then.
+        _connection_discard_if_broken(error)
         logger.warning("Statement %s: could not release attempt %s.", statement_id, attempt)
 
 
@@ -390,7 +537,7 @@ def _readable(error: Exception) -> str:
     """The error as the coordinator should read it: its message, not a traceback."""
     if isinstance(error, SoftTimeLimitExceeded):
         return gettext("Compiling took longer than allowed (%(seconds)d seconds).") % {
-            "seconds": settings.STATEMENT_LEASE_SECONDS
+            "seconds": settings.STATEMENT_TIME_LIMIT_SECONDS * 9 // 10
         }
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
@@ -402,22 +549,27 @@ def _readable(error: Exception) -> str:
 
 
 def statements_sweep(
-    *, now: datetime.datetime | None = None, stale_after: datetime.timedelta = SWEEP_STALE_AFTER
+    *, now: datetime.datetime | None = None, stale_after: datetime.timedelta | None = None
 ) -> list[int]:
     """Send the compile task again for versions whose job was lost; return their ids.
 
-    Lost means: queued for longer than `stale_after` with no message known to be in flight
-    (a Redis restart dropped it), or compiling under an expired lease (the worker died).
-    Such versions go back to queued, so the coordinator sees them waiting, and are not sent
-    again for another `stale_after`. A version started MAX_ATTEMPTS times is given up.
+    Lost means: compiling under an expired lease (the worker or its connection died and the
+    heartbeat stopped); queued with no message known to be in flight — sending failed
+    (the broker was down), or it has waited longer than `stale_after`
+    (STATEMENT_RESEND_AFTER_SECONDS); or queued at all when the broker lost its data since
+    the last sweep (a Redis restart without persistence). Such versions go back to queued,
+    so the coordinator sees them waiting, and are not sent again for another `stale_after`.
+    A version started MAX_ATTEMPTS times is given up.
     """
-    from reports.tasks import statement_compile_task
-
     now = now or timezone.now()
+    stale_after = stale_after if stale_after is not None else resend_after()
     lost = Q(status=COMPILING, lease_until__lt=now) | (
         Q(status=QUEUED)
         & (Q(lease_until__lt=now) | Q(lease_until__isnull=True, requested_at__lt=now - stale_after))
     )
+    if _broker_lost_messages():
+        logger.warning("The broker lost its messages: every queued statement is sent again.")
+        lost |= Q(status=QUEUED)
     with transaction.atomic():
         # skip_locked: a row locked right now is being finished by a worker.
         swept = list(
@@ -447,7 +599,71 @@ def statements_sweep(
             progress="waiting",
         )
         for pk in retried:
-            transaction.on_commit(partial(statement_compile_task.delay, pk), robust=True)
+            statement_enqueue(pk)
     if retried:
         logger.warning("Statements sent again to the workers: %s", retried)
     return retried
+
+
+def _broker_lost_messages() -> bool:
+    """Whether a Redis broker lost its data since the last sweep (or this is the first sweep).
+
+    The sweep keeps a key in the broker: a Redis restarted without persistence comes back
+    without it, and without the queued messages.
+    """
+    url = current_app.conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return False
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return bool(client.set(BROKER_MARK, timezone.now().isoformat(), nx=True))
+    except redis.exceptions.RedisError as error:
+        logger.warning("The sweep cannot reach the broker: %s", error)
+        return False
+    finally:
+        client.close()
+
+
+def documents_orphans_remove(*, older_than: datetime.timedelta | None = None) -> list[str]:
+    """Delete the statement files no document points to, written over `older_than` ago.
+
+    A worker killed between writing a version's files and recording them leaves such files;
+    so does a failed delete of replaced documents. `older_than` defaults to the lease: a
+    worker records its files within half a lease of writing them, or deletes them itself.
+    The files are listed before the documents are read, so a file recorded meanwhile is
+    never taken for an orphan. Return the names deleted.
+    """
+    if older_than is None:
+        older_than = datetime.timedelta(seconds=settings.STATEMENT_LEASE_SECONDS)
+    storage = StatementDocument._meta.get_field("file").storage
+    names = list(_stored_files(storage, DOCUMENTS_DIRECTORY))
+    if not names:
+        return []
+    recorded = set(StatementDocument.objects.values_list("file", flat=True))
+    cutoff = timezone.now() - older_than
+    orphans = []
+    for name in names:
+        if name in recorded:
+            continue
+        try:
+            if storage.get_modified_time(name) > cutoff:
+                continue
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        orphans.append(name)
+    if orphans:
+        logger.warning("Removing %d statement files no document points to.", len(orphans))
+        _files_delete(orphans)
+    return orphans
+
+
+def _stored_files(storage, directory: str):
+    """Every file name under `directory` in the storage, at any depth."""
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for file_name in files:
+        yield f"{directory}/{file_name}"
+    for sub in directories:
+        yield from _stored_files(storage, f"{directory}/{sub}")

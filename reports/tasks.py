@@ -1,8 +1,9 @@
 """Celery tasks of the reports app: thin wrappers around reports.statements.
 
-Delivery is at least once (acks_late, reject_on_worker_lost, Redis visibility timeout): a
-task may run twice for one version. The services make that harmless — the claim lets one
-worker at a time compile a version, the lease check lets one of them store documents.
+Delivery is at least once (acks_late, reject_on_worker_lost, Redis visibility timeout, the
+sweep): a task may run twice for one version. The services make that harmless — the claim
+lets one worker at a time compile a version, the lease check lets one of them store
+documents.
 """
 
 import math
@@ -13,6 +14,7 @@ from django.utils import timezone
 from reports.statements import (
     TRANSIENT_ERRORS,
     StatementBusy,
+    documents_orphans_remove,
     statement_compile,
     statements_sweep,
 )
@@ -37,13 +39,15 @@ def statement_compile_task(self, statement_id: int) -> str:
             # Nobody else runs jobs in-process: waiting for the lease would only spin.
             return str(busy)
         # Another worker has it. If that worker was killed (this is its redelivered
-        # message), the lease runs out and the retry takes the job over; if it is alive,
-        # the retry finds the version done.
+        # message), its heartbeat stopped: the lease runs out within STATEMENT_LEASE_SECONDS
+        # and the retry takes the job over; if it is alive, the retry finds the version done
+        # (or still held, and waits again).
         seconds = (busy.lease_until - timezone.now()).total_seconds()
         raise self.retry(countdown=max(1, math.ceil(seconds) + 1), exc=busy) from busy
 
 
 @shared_task
-def statements_sweep_task() -> list[int]:
-    """Send again the compile jobs that were lost (see statements_sweep)."""
-    return statements_sweep()
+def statements_sweep_task() -> dict[str, list]:
+    """Send again the compile jobs that were lost, remove the files no document points to
+    (see statements_sweep and documents_orphans_remove)."""
+    return {"resent": statements_sweep(), "orphans_removed": documents_orphans_remove()}

@@ -4,11 +4,13 @@ Celery worker on Redis (including a redelivered task)."""
 import datetime
 import hashlib
 import os
+import socket
 import threading
 import time
 from contextlib import contextmanager
 from urllib.parse import urlparse, urlunparse
 
+import kombu.exceptions
 import kombu.pools
 import pytest
 import redis
@@ -17,9 +19,10 @@ from celery.signals import task_postrun
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import InMemoryStorage, default_storage
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection, connections
+from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -29,6 +32,7 @@ from reports.models import Statement, StatementDocument
 from reports.statements import (
     MAX_ATTEMPTS,
     StatementBusy,
+    documents_orphans_remove,
     statement_claim,
     statement_compile,
     statement_request,
@@ -72,6 +76,13 @@ def fresh_storage(settings):
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     }
+
+
+@pytest.fixture
+def broker_kept_its_messages(monkeypatch):
+    """The broker did not lose its data since the last sweep (see the tests of a Redis
+    restart for when it did)."""
+    monkeypatch.setattr("reports.statements._broker_lost_messages", lambda: False)
 
 
 @pytest.fixture
@@ -369,7 +380,7 @@ def test_documents_left_by_an_earlier_attempt_are_replaced(
 
 
 def test_the_sweep_resends_lost_jobs_and_leaves_live_ones(
-    mission, enqueued, django_capture_on_commit_callbacks
+    mission, enqueued, broker_kept_its_messages, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
     past = now - datetime.timedelta(seconds=5)
@@ -528,30 +539,52 @@ def test_the_compile_task_is_acknowledged_late_and_requeued_if_its_worker_dies()
     assert OperationalError in task.autoretry_for
 
 
-def test_redis_hands_a_job_to_another_worker_only_after_the_lease_and_time_limits():
-    lease = django_settings.STATEMENT_LEASE_SECONDS
+def test_redis_hands_a_job_to_another_worker_only_after_the_time_limits():
+    limit = django_settings.STATEMENT_TIME_LIMIT_SECONDS
     task = celery_app.tasks["reports.tasks.statement_compile_task"]
 
-    assert celery_app.conf.broker_transport_options["visibility_timeout"] > lease
-    assert task.soft_time_limit < task.time_limit < lease
+    assert celery_app.conf.broker_transport_options["visibility_timeout"] > limit
+    assert task.soft_time_limit < task.time_limit == limit
 
 
-def test_a_visibility_timeout_below_the_lease_is_refused_at_start_up():
+def test_a_visibility_timeout_below_the_time_limit_is_refused_at_start_up():
     from tests.test_settings import run_manage
 
     result = run_manage(
-        "check", DEBUG="true", CELERY_VISIBILITY_TIMEOUT="300", STATEMENT_LEASE_SECONDS="600"
+        "check", DEBUG="true", CELERY_VISIBILITY_TIMEOUT="300", STATEMENT_TIME_LIMIT_SECONDS="600"
     )
 
     assert result.returncode != 0
-    assert "CELERY_VISIBILITY_TIMEOUT must exceed STATEMENT_LEASE_SECONDS" in result.stderr
+    assert "CELERY_VISIBILITY_TIMEOUT must exceed STATEMENT_TIME_LIMIT_SECONDS" in result.stderr
 
 
-def test_the_sweep_runs_every_minute():
-    schedule = celery_app.conf.beat_schedule["statements-sweep"]
+def test_a_heartbeat_slower_than_half_the_lease_is_refused_at_start_up():
+    from tests.test_settings import run_manage
 
-    assert schedule["task"] == "reports.tasks.statements_sweep_task"
-    assert schedule["schedule"] == 60.0
+    result = run_manage(
+        "check", DEBUG="true", STATEMENT_LEASE_SECONDS="30", STATEMENT_HEARTBEAT_SECONDS="20"
+    )
+
+    assert result.returncode != 0
+    assert "STATEMENT_HEARTBEAT_SECONDS must be between 1 and half" in result.stderr
+
+
+def test_the_lease_heartbeat_and_sweep_follow_the_lease_setting():
+    from tests.test_settings import run_manage
+
+    script = (
+        "from django.conf import settings as s; from config.celery import app; "
+        "print(s.STATEMENT_LEASE_SECONDS, s.STATEMENT_HEARTBEAT_SECONDS, "
+        "s.STATEMENT_SWEEP_SECONDS, s.STATEMENT_RESEND_AFTER_SECONDS, "
+        "app.conf.beat_schedule['statements-sweep']['schedule'])"
+    )
+    clean = {"STATEMENT_HEARTBEAT_SECONDS": "", "STATEMENT_SWEEP_SECONDS": ""}
+    quiet = ("shell", "--no-imports", "-c", script)
+    defaults = run_manage(*quiet, DEBUG="true", STATEMENT_LEASE_SECONDS="", **clean)
+    longer = run_manage(*quiet, DEBUG="true", STATEMENT_LEASE_SECONDS="90", **clean)
+
+    assert defaults.stdout.split() == ["30", "10", "10", "60", "10.0"], defaults.stderr
+    assert longer.stdout.split() == ["90", "30", "30", "180", "30.0"], longer.stderr
 
 
 # ---------------------------------------------------------------------------------------------
@@ -723,3 +756,256 @@ def test_the_same_task_delivered_twice_at_once_makes_one_set_of_documents(
     assert (statement.status, statement.attempts) == (Statement.Status.READY, 1)
     assert_one_document_per_format(statement)
     assert len(files_of(mission)) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# The heartbeat, a dead database connection, orphan files
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_the_lease_of_a_job_that_runs_longer_than_the_lease(
+    settings, monkeypatch
+):
+    settings.STATEMENT_LEASE_SECONDS = 1
+    settings.STATEMENT_HEARTBEAT_SECONDS = 0.2
+    statement = queued_statement(MissionFactory(slug="mission-a"))
+    render_pdf = renderers.RENDERERS["pdf"]
+    claims_meanwhile = []
+
+    def render_slowly(document):
+        time.sleep(2.5)  # more than twice the lease
+        # A redelivered task arriving now must find the version still held.
+        claims_meanwhile.append(statement_claim(statement_id=statement.pk, lease_seconds=1))
+        return render_pdf(document)
+
+    monkeypatch.setitem(renderers.RENDERERS, "pdf", render_slowly)
+
+    outcome = statement_compile(statement_id=statement.pk)
+
+    assert outcome == f"statement {statement.pk}: ready (attempt 1)"
+    assert claims_meanwhile == [None]
+    statement.refresh_from_db()
+    assert (statement.status, statement.attempts, statement.lease_until) == ("ready", 1, None)
+    assert_one_document_per_format(statement)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_connection_is_terminated_hands_the_version_back_on_a_new_connection(
+    monkeypatch,
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a connection needs PostgreSQL")
+    statement = queued_statement(MissionFactory(slug="mission-a"))
+    render_pdf = renderers.RENDERERS["pdf"]
+
+    def render_while_the_connection_is_terminated(document):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+
+        def terminate():
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+            connections.close_all()
+
+        thread = threading.Thread(target=terminate)
+        thread.start()
+        thread.join()
+        return render_pdf(document)
+
+    monkeypatch.setitem(renderers.RENDERERS, "pdf", render_while_the_connection_is_terminated)
+
+    with pytest.raises(OperationalError):
+        statement_compile(statement_id=statement.pk)
+
+    # Released on a new connection: the task's retry may claim it at once.
+    statement.refresh_from_db()
+    assert (statement.status, statement.progress) == ("queued", "retry")
+    assert statement_claim(statement_id=statement.pk, lease_seconds=30).attempts == 2
+    assert files_of(statement.mission) == []
+
+
+def test_documents_stored_slower_than_half_the_lease_are_deleted_and_the_job_tried_again(
+    mission, settings, monkeypatch
+):
+    settings.STATEMENT_LEASE_SECONDS = 0.2
+    save = InMemoryStorage._save
+
+    def save_slowly(self, name, content):
+        time.sleep(0.1)
+        return save(self, name, content)
+
+    monkeypatch.setattr(InMemoryStorage, "_save", save_slowly)
+    statement = queued_statement(mission)
+
+    # The sweep may already take files this old for orphans: they are not recorded.
+    with pytest.raises(TimeoutError):
+        statement_compile(statement_id=statement.pk)
+
+    statement.refresh_from_db()
+    assert (statement.status, statement.progress) == ("queued", "retry")
+    assert not statement.documents.exists()
+    assert files_of(mission) == []
+
+
+def test_the_sweep_removes_files_no_document_points_to_once_older_than_the_lease(mission):
+    statement = queued_statement(mission)
+    statement_compile(statement_id=statement.pk)
+    recorded = sorted(statement.documents.values_list("file", flat=True))
+    # What a worker killed between writing and recording leaves behind.
+    orphan = default_storage.save(
+        "statements/mission-a/final-v1-en-0123456789ab.pdf", ContentFile(b"%PDF-1.7")
+    )
+
+    # Younger than the lease: it may be about to be recorded.
+    assert documents_orphans_remove() == []
+    assert default_storage.exists(orphan)
+
+    assert documents_orphans_remove(older_than=datetime.timedelta(0)) == [orphan]
+    assert not default_storage.exists(orphan)
+    assert sorted(f"statements/mission-a/{name}" for name in files_of(mission)) == recorded
+    assert_one_document_per_format(statement)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_task_resends_lost_jobs_and_removes_orphans(enqueued, broker_kept_its_messages):
+    statement = queued_statement(
+        MissionFactory(slug="mission-a"),
+        status="compiling",
+        attempts=1,
+        lease_until=timezone.now() - datetime.timedelta(seconds=1),
+    )
+    orphan = default_storage.save("statements/mission-a/lost.html", ContentFile(b"<p>"))
+    storage = StatementDocument._meta.get_field("file").storage
+    storage._resolve(orphan).modified_time -= datetime.timedelta(minutes=5)
+
+    outcome = tasks.statements_sweep_task()
+
+    assert outcome == {"resent": [statement.pk], "orphans_removed": [orphan]}
+    assert enqueued == [statement.pk]
+    assert not default_storage.exists(orphan)
+
+
+# ---------------------------------------------------------------------------------------------
+# The broker down, or restarted
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def broker_unreachable():
+    """Point the Celery app at a loopback port where no broker listens."""
+    saved = {name: celery_app.conf[name] for name in ("broker_url", "task_always_eager")}
+    celery_app.conf.update(broker_url=f"redis://127.0.0.1:{free_port()}/0", task_always_eager=False)
+    _broker_pools_reset(celery_app)
+    try:
+        yield
+    finally:
+        celery_app.conf.update(saved)
+        _broker_pools_reset(celery_app)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_asked_for_while_the_broker_is_down_is_queued_and_the_sweep_has_it_compiled(
+    redis_worker, personas, client
+):
+    mission = personas.mission_a
+    client.force_login(personas.coordinator)
+
+    with broker_unreachable():
+        response = client.post(
+            reverse("statements:list", args=[mission.slug]),
+            {"kind": "final", "language": "en"},
+            follow=True,
+        )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The workers cannot be reached right now" in page
+    assert "will be compiled as soon as they can" in page
+    statement = Statement.objects.get(mission=mission)
+    assert (statement.status, statement.version, statement.progress) == ("queued", 1, "unsent")
+    assert response.redirect_chain[-1][0] == reverse(
+        "statements:detail", args=[mission.slug, statement.pk]
+    )
+
+    with redis_worker():
+        assert statements_sweep() == [statement.pk]
+        wait_until(lambda: status_of(statement) == "ready", timeout=60, what="it is ready")
+
+    # One version only: nothing was queued twice.
+    assert Statement.objects.filter(mission=mission).count() == 1
+    assert_one_document_per_format(statement)
+    download = client.get(reverse("statements:download", args=[mission.slug, statement.pk, "pdf"]))
+    body = b"".join(download.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == statement.documents.get(format="pdf").checksum
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_says_a_version_is_queued_when_the_broker_is_down(capsys):
+    MissionFactory(slug="mission-a")
+
+    with broker_unreachable():
+        call_command("compile_statement", "--mission=mission-a", "--kind=final")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Queued version 1 of the final statement (en) of ")
+    assert lines[1] == (
+        "The workers cannot be reached right now; it will be compiled as soon as they can."
+    )
+    statement = Statement.objects.get()
+    assert (statement.status, statement.progress) == ("queued", "unsent")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_version_the_sweep_cannot_send_stays_due_for_the_next_sweep(enqueued):
+    statement = queued_statement(
+        MissionFactory(slug="mission-a"),
+        status="compiling",
+        attempts=1,
+        lease_until=timezone.now() - datetime.timedelta(seconds=1),
+    )
+    tasks_module_task = tasks.statement_compile_task
+
+    class BrokerDown:
+        def delay(self, statement_id):
+            raise kombu.exceptions.OperationalError("Error 111 connecting. Connection refused.")
+
+    tasks.statement_compile_task = BrokerDown()
+    try:
+        assert statements_sweep() == [statement.pk]
+    finally:
+        tasks.statement_compile_task = tasks_module_task
+
+    statement.refresh_from_db()
+    assert (statement.status, statement.progress) == ("queued", "unsent")
+    assert statement.lease_until <= timezone.now()
+    assert statements_sweep() == [statement.pk]
+    assert enqueued == [statement.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_broker_lost_its_data_the_sweep_resends_every_queued_version_at_once(
+    redis_broker_url, enqueued
+):
+    statement = queued_statement(MissionFactory(slug="mission-a"))
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = redis_broker_url
+    try:
+        # The first sweep finds no mark: a restart it cannot tell from a first start.
+        assert statements_sweep() == [statement.pk]
+        # Its message is presumably in the broker now: not sent again.
+        assert statements_sweep() == []
+        # A Redis restart without persistence: the messages and the mark are gone.
+        redis.Redis.from_url(redis_broker_url).flushdb()
+        assert statements_sweep() == [statement.pk]
+        assert statements_sweep() == []
+    finally:
+        celery_app.conf.broker_url = saved
+
+    assert enqueued == [statement.pk, statement.pk]

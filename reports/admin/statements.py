@@ -215,10 +215,12 @@ class StatementAdmin(MissionScopedAdmin):
             (statement.mission, statement.kind, statement.language)
             for statement in queryset.select_related("mission")
         }
+        unsent = 0
         for mission, kind, language in sorted(targets, key=lambda t: (t[0].pk, t[1], t[2])):
-            statement_request(
+            statement = statement_request(
                 mission=mission, kind=kind, language=language, requested_by=request.user
             )
+            unsent += statement.sending.sent is False
         self.message_user(
             request,
             ngettext(
@@ -229,3 +231,5 @@ class StatementAdmin(MissionScopedAdmin):
             % {"count": len(targets)},
             messages.SUCCESS,
         )
+        if unsent:
+            self.message_user(request, str(Statement.UNSENT_MESSAGE), messages.WARNING)

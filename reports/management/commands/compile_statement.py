@@ -76,6 +76,13 @@ class Command(BaseCommand):
                 "mission": target.name,
             }
         )
+        if statement.sending.sent is False:
+            self.stdout.write(
+                _(
+                    "The workers cannot be reached right now; it will be compiled as soon as "
+                    "they can."
+                )
+            )
         if not wait:
             return
         statement = self._wait(statement, timeout)
