@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.security import django_auth
 
 from reports import selectors
@@ -152,22 +152,25 @@ def visit_file(request, slug: str):
     try:
         participation = _participation(request, slug)
     except PermissionDenied:
-        return 403, Detail(detail=_("These pages are for the mission's observers."))
+        return Status(403, Detail(detail=_("These pages are for the mission's observers.")))
     except Http404:
-        return 404, Detail(detail=_("Not found."))
+        return Status(404, Detail(detail=_("Not found.")))
     mission = participation.mission
     with timezone.override(mission.time_zone):
         try:
             participation_check_may_file(participation)
             checklist = _checklist(request, mission)
             if checklist is None:
-                return 400, Refused(
-                    detail=_("Some answers need your attention."),
-                    errors={"checklist": [_("Choose one of the mission's checklists.")]},
+                return Status(
+                    400,
+                    Refused(
+                        detail=_("Some answers need your attention."),
+                        errors={"checklist": [_("Choose one of the mission's checklists.")]},
+                    ),
                 )
             done = visit_retried(request, participation)
             if done is not None:
-                return 200, _filed(done, slug, created=False)
+                return Status(200, _filed(done, slug, created=False))
             questions = selectors.questions_of(checklist)
             form = VisitForm(
                 request.POST,
@@ -192,22 +195,28 @@ def visit_file(request, slug: str):
                 ),
             )
         except VisitRefused as refusal:
-            return 403, Detail(detail=str(refusal))
+            return Status(403, Detail(detail=str(refusal)))
         if filed is not None:
             visit, created = filed
-            return (201 if created else 200), _filed(visit, slug, created)
+            return Status((201 if created else 200), _filed(visit, slug, created))
         duplicate = getattr(form, "duplicate", None)
         if duplicate is not None:
-            return 409, Duplicate(
-                detail=str(LikelyDuplicate(duplicate)),
-                duplicate=Existing(
-                    id=duplicate.pk,
-                    url=resolve_url("reports:visit_detail", slug=slug, pk=duplicate.pk),
-                    arrived_at=timezone.localtime(duplicate.arrived_at).strftime("%Y-%m-%dT%H:%M"),
+            return Status(
+                409,
+                Duplicate(
+                    detail=str(LikelyDuplicate(duplicate)),
+                    duplicate=Existing(
+                        id=duplicate.pk,
+                        url=resolve_url("reports:visit_detail", slug=slug, pk=duplicate.pk),
+                        arrived_at=timezone.localtime(duplicate.arrived_at).strftime(
+                            "%Y-%m-%dT%H:%M"
+                        ),
+                    ),
                 ),
             )
-        return 400, Refused(
-            detail=_("Some answers need your attention."), errors=_errors(form, incidents)
+        return Status(
+            400,
+            Refused(detail=_("Some answers need your attention."), errors=_errors(form, incidents)),
         )
 
 

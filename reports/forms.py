@@ -115,6 +115,9 @@ def answer_from_json(question: Question, value: Any) -> Any:
 
 
 class VisitForm(forms.Form):
+    # A visit the observer filed that this one likely repeats, once the service said so.
+    duplicate: Visit | None = None
+
     key = forms.UUIDField(widget=forms.HiddenInput)
     station = forms.CharField(
         label=_("Polling station No."),
