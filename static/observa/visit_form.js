@@ -279,6 +279,8 @@
       })
       .then(function (result) {
         if (result.outcome === "sent") {
+          // Coming Back to this page shows a fresh form with a new key, never this one.
+          startAfresh();
           window.location.assign(result.body.url);
           return;
         }
