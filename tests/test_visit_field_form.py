@@ -641,3 +641,16 @@ def test_filing_through_the_api_costs_the_same_queries_as_the_form(
         response = observer_client.post(api_url(field), data)
 
     assert response.status_code == 201
+
+
+def test_a_not_observed_answer_travels_in_the_mission_bundle(personas, field):
+    from missions.bundle import mission_export, mission_import
+
+    submit(personas, data_for(field, answers={"box_sealed": None}, not_observed={"box_sealed"}))
+
+    bundle = mission_export(mission=field["mission"])
+    copy = mission_import(bundle=bundle, slug="mission-a-copy")
+
+    answer = Answer.objects.get(visit__mission=copy, question__code="box_sealed")
+    assert bundle["visits"][0]["answers"]["box_sealed"] is None
+    assert (answer.value, answer.is_concern) == (None, False)
