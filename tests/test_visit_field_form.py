@@ -654,3 +654,22 @@ def test_a_not_observed_answer_travels_in_the_mission_bundle(personas, field):
     answer = Answer.objects.get(visit__mission=copy, question__code="box_sealed")
     assert bundle["visits"][0]["answers"]["box_sealed"] is None
     assert (answer.value, answer.is_concern) == (None, False)
+
+
+def test_the_coordinator_sees_a_checklists_rules_on_its_admin_page(client, personas, field):
+    client.force_login(personas.coordinator)
+
+    page = client.get(reverse("admin:reports_checklist_change", args=[field["checklist"].pk]))
+
+    assert page.status_code == 200
+    assert "Complaints were recorded, so their number is above 0." in page.text
+
+
+def test_the_api_documentation_page_uses_no_outside_script(client, personas):
+    client.force_login(personas.observer)
+
+    page = client.get("/api/docs")
+
+    assert page.status_code == 200
+    assert "cdn." not in page.text
+    assert "/static/ninja/swagger-ui-bundle" in page.text
