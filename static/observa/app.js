@@ -112,8 +112,9 @@
     if (sending) { return sending; }
     sending = Store.all("outbox")
       .then(function (items) {
+        // Only this observer's visits: a phone may be handed to someone else.
         var waiting = items.filter(function (item) {
-          return item.mission === mission && item.status === "waiting";
+          return item.mission === mission && item.observer === observer && item.status === "waiting";
         });
         return waiting.reduce(function (chain, item) {
           return chain.then(function (outcomes) {
@@ -131,7 +132,9 @@
     var box = document.getElementById("outbox-status");
     if (!box || !mission) { return Promise.resolve(); }
     return Store.all("outbox").then(function (items) {
-      var mine = items.filter(function (item) { return item.mission === mission; });
+      var mine = items.filter(function (item) {
+        return item.mission === mission && item.observer === observer;
+      });
       var waiting = mine.filter(function (item) { return item.status === "waiting"; });
       var returned = mine.filter(function (item) { return item.status !== "waiting"; });
       var text = box.querySelector("[data-outbox-text]");
@@ -161,7 +164,7 @@
   function keepPages() {
     if (!script || !navigator.onLine || !window.caches) { return Promise.resolve(); }
     var last = Number(localStorage.getItem("observa-kept") || 0);
-    if (Date.now() - last < REFRESH_MS && document.documentElement.dataset.offlineReady) {
+    if (Date.now() - last < REFRESH_MS && localStorage.getItem("observa-kept-for") === observer) {
       return Promise.resolve();
     }
     return fetch(script.dataset.pages, { credentials: "same-origin" })
@@ -175,7 +178,10 @@
           }));
         });
       })
-      .then(function () { localStorage.setItem("observa-kept", String(Date.now())); });
+      .then(function () {
+        localStorage.setItem("observa-kept", String(Date.now()));
+        localStorage.setItem("observa-kept-for", observer);
+      });
   }
 
   function registerWorker() {
@@ -198,6 +204,7 @@
     });
   }
 
+  var observer = script ? script.dataset.observer : "";
   var mission = document.body.dataset.mission || null;
   var form = document.getElementById("visit-form");
   if (!mission && form) { mission = form.dataset.mission; }
@@ -206,6 +213,7 @@
   window.Observa = {
     Store: Store,
     mission: mission,
+    observer: observer,
     send: send,
     sendWaiting: function () { return sendWaiting(mission); },
     showOutbox: function () { return showOutbox(mission); },

@@ -14,7 +14,7 @@
   var t = window.gettext || function (text) { return text; };
   var Observa = window.Observa;
   var Store = Observa && Observa.Store;
-  var draftId = form.dataset.mission + ":" + form.dataset.draft;
+  var draftId = form.dataset.mission + ":" + (Observa ? Observa.observer : "") + ":" + form.dataset.draft;
   var params = new URLSearchParams(window.location.search);
 
   // ----- small helpers of the page
@@ -250,6 +250,7 @@
     return {
       key: form.querySelector("[name=key]").value,
       mission: form.dataset.mission,
+      observer: Observa.observer,
       draft: draftId,
       api: form.dataset.api,
       page: window.location.pathname + "?checklist=" + form.querySelector("[name=checklist]").value,
@@ -328,7 +329,7 @@
     var fromOutbox = params.get("outbox");
     var pending = fromOutbox ? Store.get("outbox", fromOutbox) : Promise.resolve(null);
     return pending.then(function (item) {
-      if (item) {
+      if (item && item.observer === Observa.observer) {
         fill(item.entries);
         return Store.remove("outbox", item.key).then(save).then(function () {
           if (item.status === "duplicate") { showDuplicate(item); }

@@ -265,3 +265,21 @@ def test_a_broken_rule_and_not_observed_in_the_browser(
     values = dict(visit.answers.values_list("question__code", "value"))
     assert values["box_sealed"] is None and values["complaint_count"] == 2
     assert page.get_by_text("Not observed").count() >= 1
+
+
+def test_offline_the_observer_opens_an_assigned_station_and_files_from_its_checklist(
+    page_for, live_server, personas, mission, artefacts
+):
+    page = page_for(personas.observer, **PHONE)
+    page.goto(live_server.url + reverse("reports:mission_home", args=[mission.slug]))
+    ready(page)
+
+    page.context.set_offline(True)
+    page.goto(live_server.url + reverse("reports:assignment_list", args=[mission.slug]))
+    page.get_by_role("link", name="File a visit here").first.click()
+    page.get_by_role("link", name="Voting").click()
+    form_ready(page)
+
+    page.screenshot(path=artefacts / "offline-station-form.png", full_page=True)
+    assert page.input_value("#id_station") == "83"
+    assert page.locator("h1").inner_text() == "Voting"
