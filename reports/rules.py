@@ -108,12 +108,11 @@ def _condition_read(data: Any, where: str, questions: dict[str, Any]) -> dict[st
     tests = [key for key in TESTS if key in data]
     if not tests:
         raise RuleError(where, _("give one test: %(tests)s.") % {"tests": ", ".join(TESTS)})
-    if tests == ["above", "at_most"]:
-        tests = ["above"]
-    elif len(tests) > 1:
+    # One test, or a range: above and at_most together.
+    if len(tests) > 1 and tests != ["above", "at_most"]:
         raise RuleError(where, _("give only one test here."))
     condition: dict[str, Any] = {"question": code}
-    for key in [key for key in TESTS if key in data]:
+    for key in tests:
         value = data[key]
         if key in ("answer", "not"):
             if question.kind not in CHOOSING:

@@ -4,6 +4,9 @@ Chromium with a service worker on the live server: the pages are kept on the dev
 typed with no network wait in the outbox and are filed exactly once when it returns.
 """
 
+import datetime
+import zoneinfo
+
 import pytest
 from django.urls import reverse
 
@@ -24,6 +27,7 @@ PHONE = {
     "service_workers": "allow",
 }
 TIMEOUT = 15_000
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
 
 
 @pytest.fixture
@@ -122,6 +126,10 @@ def test_two_visits_typed_offline_are_filed_exactly_once_when_the_phone_is_back_
     assert page.locator("h1").inner_text() == "Voting"
 
     fill_visit(page, station="83", time="10:00", notes="Queue outside")
+    page.set_input_files(
+        "#id_attachments",
+        files=[{"name": "queue.jpg", "mimeType": "image/jpeg", "buffer": JPEG}],
+    )
     page.click("button[type=submit]:text-is('Send the visit')")
     page.wait_for_function(
         "document.querySelector('#outbox-status').dataset.waiting === '1'", timeout=TIMEOUT
@@ -153,6 +161,8 @@ def test_two_visits_typed_offline_are_filed_exactly_once_when_the_phone_is_back_
     visits = list(Visit.objects.order_by("arrived_at"))
     assert [visit.station.number for visit in visits] == ["83", "84"]
     assert [visit.notes for visit in visits] == ["Queue outside", "Calm"]
+    assert [a.original_name for a in visits[0].attachments.all()] == ["queue.jpg"]
+    assert visits[1].attachments.count() == 0
     for visit in visits:
         values = dict(visit.answers.values_list("question__code", "value"))
         assert values["info_materials"] == "yes"
@@ -283,3 +293,20 @@ def test_offline_the_observer_opens_an_assigned_station_and_files_from_its_check
     page.screenshot(path=artefacts / "offline-station-form.png", full_page=True)
     assert page.input_value("#id_station") == "83"
     assert page.locator("h1").inner_text() == "Voting"
+
+
+def test_the_now_buttons_give_the_time_in_the_missions_zone_not_the_phones(
+    page_for, live_server, personas, mission
+):
+    page = page_for(personas.observer, timezone_id="America/Lima", **PHONE)
+    page.goto(form_url(live_server, mission))
+    form_ready(page)
+    zone = zoneinfo.ZoneInfo("Asia/Almaty")
+    before = datetime.datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
+
+    page.get_by_role("button", name="Arrived now").click()
+    page.get_by_role("button", name="Leaving now").click()
+
+    after = datetime.datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
+    assert page.input_value("#id_arrived_at") in {before, after}
+    assert page.input_value("#id_departed_at") in {before, after}
