@@ -22,6 +22,7 @@ from reports.models import Question
 from reports.services import VisitData, visit_send_back, visit_submit
 from stations.models import Assignment
 from tests.browser.test_offline_filing import PHONE
+from tests.factories import ParticipationFactory, UserFactory
 from tests.visits_support import election_day, make_checklist, station_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,6 +110,23 @@ def test_every_observer_page_has_no_serious_accessibility_violation_on_a_phone(
             page.screenshot(path=artefacts / f"axe-{name.replace(' ', '-')}.png", full_page=True)
 
     assert found == {}
+
+
+def test_the_refusal_a_not_yet_accredited_observer_sees_has_no_serious_violation(
+    page_for, live_server, personas, filed
+):
+    needs(AXE, "axe-core")
+    waiting = UserFactory(username="not-yet-accredited")
+    ParticipationFactory(mission=filed["mission"], user=waiting)
+    page = page_for(waiting, **PHONE)
+    page.goto(live_server.url + reverse("reports:visit_new", args=[filed["mission"].slug]))
+    assert "You are not accredited yet" in page.locator("main").inner_text()
+    page.wait_for_selector("html[data-offline-ready=yes]", state="attached", timeout=15_000)
+
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+
+    assert [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
 
 
 def test_the_filing_form_is_valid_html_for_the_w3c_checker(
