@@ -10,6 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from observers.models import Team
 from reports.checklist_files import (
@@ -673,3 +676,23 @@ def test_the_api_documentation_page_uses_no_outside_script(client, personas):
     assert page.status_code == 200
     assert "cdn." not in page.text
     assert "/static/ninja/swagger-ui-bundle" in page.text
+
+
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(offset=st.integers(min_value=-120 * 60, max_value=120 * 60))
+def test_a_visit_is_a_likely_duplicate_exactly_when_it_arrives_within_30_minutes(
+    personas, field, offset
+):
+    first, _ = submit(personas, data_for(field), allow_duplicate=True)
+    arrived = first.arrived_at + datetime.timedelta(seconds=offset)
+    try:
+        submit(personas, data_for(field, arrived_at=arrived))
+        caught = False
+    except LikelyDuplicate as duplicate:
+        caught = duplicate.visit == first
+    finally:
+        Visit.objects.all().delete()
+
+    assert caught == (abs(offset) <= 30 * 60)
