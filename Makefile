@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean messages messages-update messages-check drills
+.PHONY: help install system-deps browser-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean messages messages-update messages-check drills
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
@@ -18,10 +18,11 @@ help:
 	@echo "make drills  kill workers, connections and Redis mid-job; check statements recover"
 
 # What the system must provide: Pango and fonts for Latin, Cyrillic and Chinese statements
-# (PDF), GNU gettext for the translation catalogues, Chromium for the browser tests, and
-# redis-server for the fault drills (which start their own).
-# Installs with apt-get (as root) only what is missing.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium qpdf poppler-utils redis-server
+# (PDF), GNU gettext for the translation catalogues, Chromium for the browser tests, Node
+# (npm: axe-core and the W3C checker) with Java (the checker runs on it) for the page checks,
+# qpdf and poppler-utils to check the PDFs, and redis-server for the fault drills (which start
+# their own). Installs with apt-get (as root) only what is missing.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium qpdf poppler-utils redis-server nodejs npm default-jre-headless
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
@@ -74,7 +75,14 @@ demo: migrate
 run: system-deps demo
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install system-deps
+# The browser tests' tools from the npm registry (package-lock.json), never served to users.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+browser-deps: node_modules/.installed
+
+test: install system-deps browser-deps
 	$(PY) -m pytest
 
 lint: install
@@ -111,4 +119,4 @@ drills: install system-deps
 	$(PY) bench/fault_drills.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles node_modules

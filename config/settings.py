@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "import_export",
+    # The observer API's documentation page, with Swagger UI from the package (no CDN).
+    "ninja",
     "missions",
     "observers",
     "stations",

@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 
 from missions import views as mission_views
 from missions.languages import set_language
+from reports.api import api as observer_api
 
 admin.site.site_header = _("Observa")
 admin.site.site_title = _("Observa")
@@ -19,4 +21,6 @@ urlpatterns = [
     path("missions/<slug:slug>/", include("reports.urls")),
     path("missions/<slug:slug>/statements/", include("reports.statement_urls")),
     path("press/", include("reports.press_urls")),
+    path("api/", observer_api.urls),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

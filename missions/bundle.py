@@ -861,8 +861,13 @@ def _import_visits(
         if not isinstance(answers_data, dict):
             raise BundleError(f"{where}.answers", _("expected an object of answers by code."))
         answers = {}
+        not_observed = set()
         for code, question in questions.items():
             raw = answers_data.get(code)
+            if raw is None and code in answers_data and question.not_observed:
+                # null: the observer marked the question "not observed".
+                not_observed.add(question.pk)
+                continue
             try:
                 cleaned = answer_field(question).clean(raw if raw is not None else "")
             except ValidationError as error:
@@ -916,6 +921,7 @@ def _import_visits(
             ballots_issued=values.get("ballots_issued"),
             notes=values.get("notes") or "",
             answers=answers,
+            not_observed=not_observed,
             incidents=incidents,
             observers=observers,
         )

@@ -25,13 +25,14 @@ from django.utils.translation import gettext as _
 from missions.languages import language_code_or_typed
 from missions.models import Mission, Phase
 from reports.models import Checklist, Question, Section, Severity, sentence_problem
+from reports.rules import RuleError, rules_read
 from reports.services import checklist_next_version
 
 FORMAT = "observa-checklist"
 VERSION = 1
 STANDARD_DIR = Path(__file__).resolve().parent / "standard_checklists"
 
-CHECKLIST_KEYS = ("code", "title", "phase", "description", "sections")
+CHECKLIST_KEYS = ("code", "title", "phase", "description", "sections", "rules")
 SECTION_KEYS = ("title", "questions")
 # File key → model field, in the order a dump writes them.
 QUESTION_KEYS = {
@@ -40,6 +41,7 @@ QUESTION_KEYS = {
     "help": "help_text",
     "type": "kind",
     "required": "required",
+    "not_observed": "not_observed",
     "choices": "choices",
     "min": "min_value",
     "max": "max_value",
@@ -306,6 +308,7 @@ def _question(data: Any, where: str) -> Question:
         help_text=_text(values.get("help"), _place(where, "help")),
         kind=kind,
         required=_boolean(values.get("required", True), _place(where, "required")),
+        not_observed=_boolean(values.get("not_observed", False), _place(where, "not_observed")),
         choices=_choices(values.get("choices", []), _place(where, "choices")),
         concern_answers=_concern_answers(values.get("concern", []), _place(where, "concern"), kind),
         severity=_one_of(
@@ -359,6 +362,11 @@ def _parse(data: Any, where: str) -> tuple[Checklist, list[tuple[Section, list[Q
             codes[question.code] = q_where
             questions.append(question)
         sections.append((section, questions))
+    by_code = {question.code: question for _s, questions in sections for question in questions}
+    try:
+        checklist.rules = rules_read(values.get("rules"), by_code)
+    except RuleError as error:
+        raise ChecklistFileError(_place(where, "rules") + error.where, error.message) from None
     return checklist, sections
 
 
@@ -480,6 +488,8 @@ def _question_data(question: Question) -> dict[str, Any]:
         data["help"] = question.help_text
     data["type"] = question.kind
     data["required"] = question.required
+    if question.not_observed:
+        data["not_observed"] = True
     if question.choices:
         data["choices"] = _plain(question.choices)
     for key in ("min", "max"):
@@ -551,6 +561,8 @@ def checklist_as_data(checklist: Checklist) -> dict[str, Any]:
         }
         for section in checklist.sections.all()
     ]
+    if checklist.rules:
+        data["rules"] = _plain(checklist.rules)
     return data
 
 

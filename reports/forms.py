@@ -9,15 +9,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Mission
 from observers.models import Participation
 from reports.models import Checklist, Incident, Question, Severity, Visit
-from reports.services import IncidentData, VisitData, visit_times_errors
+from reports.services import IncidentData, VisitData, answers_errors, visit_times_errors
 from stations.models import PollingStation
 
 ANSWER_PREFIX = "q_"
+# A checkbox beside a question whose checklist lets the observer say they could not observe it.
+NOT_OBSERVED_PREFIX = "n_"
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -37,7 +40,6 @@ class ToggleButtons(forms.widgets.ChoiceWidget):
     def create_option(self, *args, **kwargs):
         option = super().create_option(*args, **kwargs)
         option["attrs"]["class"] = "btn-check"
-        option["attrs"]["autocomplete"] = "off"
         return option
 
 
@@ -62,7 +64,8 @@ def answer_field(question: Question) -> forms.Field:
     # from outside the mission, so its texts are escaped here, once, as safe strings.
     common: dict[str, Any] = {
         "label": escape(question.localized("text", language)),
-        "required": question.required,
+        # A question that may be "not observed" is required in clean(): either way will do.
+        "required": question.required and not question.not_observed,
         "help_text": escape(question.localized("help_text", language)),
     }
     kind = question.kind
@@ -112,6 +115,9 @@ def answer_from_json(question: Question, value: Any) -> Any:
 
 
 class VisitForm(forms.Form):
+    # A visit the observer filed that this one likely repeats, once the service said so.
+    duplicate: Visit | None = None
+
     key = forms.UUIDField(widget=forms.HiddenInput)
     station = forms.CharField(
         label=_("Polling station No."),
@@ -137,6 +143,8 @@ class VisitForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # Sent by the "File a second visit" button once the observer saw the likely duplicate.
+    confirm_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
     attachments = MultipleFileField(
         label=_("Photos or documents"),
         required=False,
@@ -165,6 +173,10 @@ class VisitForm(forms.Form):
             )
         for question in questions:
             self.fields[ANSWER_PREFIX + question.code] = answer_field(question)
+            if question.not_observed:
+                self.fields[NOT_OBSERVED_PREFIX + question.code] = forms.BooleanField(
+                    label=_("Not observed"), required=False
+                )
 
     @classmethod
     def initial_for_new(cls, mission: Mission, station: PollingStation | None = None) -> dict:
@@ -189,18 +201,38 @@ class VisitForm(forms.Form):
             "notes": visit.notes,
         }
         for answer in visit.answers.all():
+            if answer.value is None:
+                initial[NOT_OBSERVED_PREFIX + answer.question.code] = True
+                continue
             initial[ANSWER_PREFIX + answer.question.code] = answer_from_json(
                 answer.question, answer.value
             )
         return initial
 
-    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
-        """The answer fields grouped under their checklist sections, in order."""
-        grouped: dict[int, tuple[str, list[forms.BoundField]]] = {}
+    def sections(self) -> list[tuple[str, list[tuple[forms.BoundField, forms.BoundField | None]]]]:
+        """The answer fields, each with its "not observed" box if it has one, grouped under
+        their checklist sections, in order."""
+        grouped: dict[int, tuple[str, list]] = {}
         for question in self.questions:
             _title, fields = grouped.setdefault(question.section_id, (question.section.title, []))
-            fields.append(self[ANSWER_PREFIX + question.code])
+            box = NOT_OBSERVED_PREFIX + question.code
+            fields.append(
+                (self[ANSWER_PREFIX + question.code], self[box] if box in self.fields else None)
+            )
         return list(grouped.values())
+
+    def _answers(self) -> tuple[dict[int, Any], set[int]]:
+        cleaned = self.cleaned_data
+        answers = {
+            question.pk: answer_to_json(question, cleaned.get(ANSWER_PREFIX + question.code))
+            for question in self.questions
+        }
+        not_observed = {
+            question.pk
+            for question in self.questions
+            if question.not_observed and cleaned.get(NOT_OBSERVED_PREFIX + question.code)
+        }
+        return answers, not_observed
 
     def clean_station(self) -> PollingStation:
         number = self.cleaned_data["station"].strip()
@@ -227,10 +259,32 @@ class VisitForm(forms.Form):
         voters, ballots = cleaned.get("voters_on_list"), cleaned.get("ballots_issued")
         if voters is not None and ballots is not None and ballots > voters:
             self.add_error("ballots_issued", _("More ballots issued than voters on the list."))
+        answers, not_observed = self._answers()
+        for question in self.questions:
+            name = ANSWER_PREFIX + question.code
+            if (
+                question.required
+                and question.not_observed
+                and name not in self.errors
+                and answers[question.pk] is None
+                and question.pk not in not_observed
+            ):
+                self.add_error(name, _("Answer this question, or mark it “Not observed”."))
+        # Rules between answers, where the answers they compare were readable.
+        for name, message in answers_errors(
+            checklist=self.checklist,
+            questions=self.questions,
+            answers=answers,
+            not_observed=not_observed,
+            language=translation.get_language(),
+        ).items():
+            if name not in self.errors:
+                self.add_error(name, message)
         return cleaned
 
     def visit_data(self, incidents: list[IncidentData]) -> VisitData:
         cleaned = self.cleaned_data
+        answers, not_observed = self._answers()
         return VisitData(
             station=cleaned["station"],
             checklist=self.checklist,
@@ -239,10 +293,8 @@ class VisitForm(forms.Form):
             voters_on_list=cleaned.get("voters_on_list"),
             ballots_issued=cleaned.get("ballots_issued"),
             notes=cleaned.get("notes", ""),
-            answers={
-                question.pk: answer_to_json(question, cleaned.get(ANSWER_PREFIX + question.code))
-                for question in self.questions
-            },
+            answers=answers,
+            not_observed=not_observed,
             incidents=incidents,
             questions=self.questions,
         )
@@ -271,8 +323,11 @@ class IncidentForm(forms.Form):
     def __init__(self, *args, questions: list[Question], **kwargs):
         super().__init__(*args, **kwargs)
         self.questions_by_pk = {question.pk: question for question in questions}
+        language = translation.get_language()
+        # The observer knows a question by its text; codes are for coordinators' files.
         self.fields["question"].choices = [("", "—")] + [
-            (question.pk, f"{question.code} — {question.text}") for question in questions
+            (question.pk, Truncator(question.localized("text", language)).chars(90))
+            for question in questions
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -298,12 +353,28 @@ class IncidentForm(forms.Form):
 
 
 class BaseIncidentFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove this incident")
+
     def incidents(self) -> list[IncidentData]:
-        return [item for form in self.forms if (item := form.incident()) is not None]
+        return [
+            item
+            for form in self.forms
+            if not self._should_delete_form(form) and (item := form.incident()) is not None
+        ]
 
 
+# The page adds and removes incidents with static/observa/visit_form.js; without JavaScript
+# one empty incident is offered, and a saved visit can be corrected to add more.
 IncidentFormSet = forms.formset_factory(
-    IncidentForm, formset=BaseIncidentFormSet, extra=1, max_num=50, validate_max=True
+    IncidentForm,
+    formset=BaseIncidentFormSet,
+    extra=1,
+    max_num=50,
+    validate_max=True,
+    can_delete=True,
 )
 
 

@@ -305,8 +305,13 @@ def _rows_file(papers: list[PaperVisit], user: AbstractBaseUser | None) -> Impor
             # The rows were checked; what can still refuse a row here is a change made
             # meanwhile (an accreditation revoked, the same form imported by someone else).
             try:
+                # A paper form is filed deliberately: two of them close in time are two visits.
                 visit, created = visit_submit(
-                    participation=paper.participation, key=paper.key, data=paper.data, user=user
+                    participation=paper.participation,
+                    key=paper.key,
+                    data=paper.data,
+                    user=user,
+                    allow_duplicate=True,
                 )
             except VisitRefused as refusal:
                 errors.add(paper.row, "observer", str(refusal))

@@ -61,6 +61,15 @@ class Checklist(models.Model):
     title = models.CharField(_("title"), max_length=200)
     phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
     description = models.TextField(_("description"), blank=True)
+    rules = models.JSONField(
+        _("rules between answers"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Checks across questions, as the checklist file writes them (see "
+            "docs/checklists.md), e.g. complaints recorded = yes needs a count above 0."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -120,6 +129,14 @@ class Question(models.Model):
     help_text = models.CharField(_("help text"), max_length=500, blank=True)
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     required = models.BooleanField(_("required"), default=True)
+    not_observed = models.BooleanField(
+        _("may be answered “not observed”"),
+        default=False,
+        help_text=_(
+            "The observer may say they could not observe this; findings then count the station "
+            "neither as clear nor as a concern."
+        ),
+    )
     choices = models.JSONField(
         _("choices"),
         default=list,
@@ -397,7 +414,10 @@ class Answer(models.Model):
     @property
     def display_value(self) -> str:
         value = self.value
-        if value is None or value == "":
+        if value is None:
+            # Stored only for a question the observer marked as not observed.
+            return str(_("Not observed"))
+        if value == "":
             return "—"
         labels = dict(self.question.choices) if self.question.choices else {}
         if self.question.kind == Question.Kind.YES_NO:

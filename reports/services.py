@@ -28,6 +28,7 @@ from reports.models import (
     Visit,
     VisitRevision,
 )
+from reports.rules import ANSWER_FIELD, rules_errors
 from stations.models import PollingStation
 
 # Relations the caller hands over as loaded objects: validating them again would only
@@ -35,8 +36,31 @@ from stations.models import PollingStation
 LOADED_RELATIONS = ["mission", "station", "checklist", "filed_by"]
 
 
+# How close in time two visits of one observer to one station with one checklist must be for
+# the second to be taken for a likely duplicate of the first.
+DUPLICATE_WINDOW = datetime.timedelta(minutes=30)
+
+
 class VisitRefused(Exception):
     """The user may not file or change this visit; the message says why."""
+
+
+class LikelyDuplicate(Exception):
+    """The observer already filed a visit like this one, under another key.
+
+    `visit` is that visit. Filing again with `allow_duplicate=True` files the second visit
+    deliberately.
+    """
+
+    def __init__(self, visit: Visit) -> None:
+        self.visit = visit
+        super().__init__(
+            _(
+                "You already filed a visit to this polling station with this checklist, "
+                "arriving at %(time)s."
+            )
+            % {"time": timezone.localtime(visit.arrived_at).strftime("%H:%M")}
+        )
 
 
 @dataclass
@@ -60,6 +84,8 @@ class VisitData:
     ballots_issued: int | None = None
     notes: str = ""
     answers: dict[int, Any] = field(default_factory=dict)  # question id → value
+    # Questions the observer could not observe (those whose checklist allows it), by id.
+    not_observed: set[int] = field(default_factory=set)
     incidents: list[IncidentData] = field(default_factory=list)
     observers: Sequence[Participation] = ()
     # The checklist's questions when the caller has them already (the form does).
@@ -120,21 +146,92 @@ def visit_validate(*, mission: Mission, data: VisitData) -> None:
         and data.ballots_issued > data.voters_on_list
     ):
         errors["ballots_issued"] = _("More ballots issued than voters on the list.")
+    errors.update(
+        answers_errors(
+            checklist=data.checklist,
+            questions=_questions(data),
+            answers=data.answers,
+            not_observed=data.not_observed,
+        )
+    )
     if errors:
         raise ValidationError(errors)
 
 
-def _answers(visit: Visit, questions: Iterable[Question], values: dict[int, Any]) -> list[Answer]:
-    return [
-        Answer(
-            visit=visit,
-            question=question,
-            value=values.get(question.pk),
-            is_concern=question.signals_concern(values.get(question.pk)),
+def _questions(data: VisitData) -> list[Question]:
+    """The checklist's questions, fetched once per visit when the caller did not give them."""
+    if data.questions is None:
+        data.questions = list(data.checklist.questions.all())
+    return data.questions
+
+
+def answers_errors(
+    *,
+    checklist: Checklist,
+    questions: Iterable[Question],
+    answers: dict[int, Any],
+    not_observed: set[int],
+    language: str | None = None,
+) -> dict[str, str]:
+    """What is wrong with the answers as a whole, by answer field: a "not observed" the question
+    does not allow or that comes with an answer, and the checklist's rules between answers."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for question in questions:
+        value = answers.get(question.pk)
+        name = ANSWER_FIELD.format(code=question.code)
+        if question.pk in not_observed:
+            if not question.not_observed:
+                errors[name] = _("This question must be answered.")
+            elif value not in (None, "", []):
+                errors[name] = _("Either answer or mark it “Not observed”, not both.")
+            value = None
+        values[question.code] = value
+    for name, message in rules_errors(
+        rules=checklist.rules, values=values, language=language
+    ).items():
+        errors.setdefault(name, message)
+    return errors
+
+
+def visit_likely_duplicate(
+    *, participation: Participation, key: uuid.UUID, data: VisitData
+) -> Visit | None:
+    """Return a visit the observer filed under another key to the same station with the same
+    checklist, arriving within DUPLICATE_WINDOW of this one, if there is one."""
+    return (
+        Visit.objects.filter(
+            filed_by=participation,
+            station=data.station,
+            checklist=data.checklist,
+            arrived_at__gte=data.arrived_at - DUPLICATE_WINDOW,
+            arrived_at__lte=data.arrived_at + DUPLICATE_WINDOW,
         )
-        for question in questions
-        if values.get(question.pk) not in (None, "", [])
-    ]
+        .exclude(key=key)
+        .order_by("arrived_at", "pk")
+        .first()
+    )
+
+
+def _answers(
+    visit: Visit, questions: Iterable[Question], values: dict[int, Any], not_observed: set[int]
+) -> list[Answer]:
+    answers = []
+    for question in questions:
+        value = values.get(question.pk)
+        if question.pk in not_observed:
+            # Stored as SQL NULL: observed by nobody, neither clear nor a concern.
+            answers.append(Answer(visit=visit, question=question, value=None, is_concern=False))
+        elif value not in (None, "", []):
+            answers.append(
+                Answer(
+                    visit=visit,
+                    question=question,
+                    value=value,
+                    is_concern=question.signals_concern(value),
+                )
+            )
+    return answers
 
 
 def _incidents(visit: Visit, incidents: Iterable[IncidentData]) -> list[Incident]:
@@ -215,10 +312,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
 
 def _content(visit: Visit, data: VisitData) -> tuple[list[Answer], list[Incident]]:
     """Build a visit's answers and incidents, and set whether it has concerns, unsaved."""
-    questions = data.questions
-    if questions is None:
-        questions = list(data.checklist.questions.all())
-    answers = _answers(visit, questions, data.answers)
+    answers = _answers(visit, _questions(data), data.answers, data.not_observed)
     incidents = _incidents(visit, data.incidents)
     visit.has_concerns = any(a.is_concern for a in answers) or bool(incidents)
     return answers, incidents
@@ -288,16 +382,23 @@ def visit_submit(
     data: VisitData,
     files: Sequence[UploadedFile] = (),
     user: AbstractBaseUser,
+    allow_duplicate: bool = False,
 ) -> tuple[Visit, bool]:
     """File a visit exactly once per key; return the visit and whether this call created it.
 
     A double click, a retried POST after a dropped connection, or the same form sent from two
     tabs carries the same key: the first to commit creates the visit and every other one gets
     that visit back. Raise VisitRefused if the observer may not file, ValidationError (keyed
-    by field) for data the form could not check.
+    by field) for data the form could not check, and LikelyDuplicate when the observer filed
+    a visit like it under another key (a form shown afresh by the Back button, say) unless
+    `allow_duplicate` says the second visit is deliberate.
     """
     participation_check_may_file(participation)
     visit_validate(mission=participation.mission, data=data)
+    if not allow_duplicate:
+        existing = visit_likely_duplicate(participation=participation, key=key, data=data)
+        if existing is not None and existing.key != key:
+            raise LikelyDuplicate(existing)
     try:
         with transaction.atomic():
             visit = _visit_insert(participation, data, key=key)
@@ -450,6 +551,7 @@ def checklist_new_version(*, checklist: Checklist) -> Checklist:
         title=checklist.title,
         phase=checklist.phase,
         description=checklist.description,
+        rules=checklist.rules,
     )
     for section in checklist.sections.prefetch_related("questions"):
         new_section = Section.objects.create(

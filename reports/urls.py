@@ -12,4 +12,7 @@ urlpatterns = [
     path("visits/<int:pk>/", views.visit_detail, name="visit_detail"),
     path("visits/<int:pk>/edit/", views.visit_edit, name="visit_edit"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    path("app.webmanifest", views.web_manifest, name="manifest"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("offline.json", views.offline_pages, name="offline_pages"),
 ]

@@ -6,16 +6,20 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from reports import selectors
 from reports.forms import IncidentFormSet, VisitForm, incident_initial
 from reports.models import Checklist, Visit
 from reports.services import (
+    LikelyDuplicate,
     VisitRefused,
     participation_check_may_file,
     visit_submit,
@@ -48,15 +52,19 @@ def observer_page(view):
 @observer_page
 def mission_home(request, participation):
     visits = selectors.visits_of(participation)
+    # The same assignments as the Assignments tab: what is coming up, else the latest ones.
+    assignments = list(selectors.assignments_of(participation))
+    today = timezone.localdate()
+    upcoming = [assignment for assignment in assignments if assignment.date >= today]
     return render(
         request,
         "reports/mission_home.html",
         {
             "participation": participation,
             "mission": participation.mission,
-            "assignments": list(
-                selectors.assignments_of(participation).filter(date__gte=timezone.localdate())[:5]
-            ),
+            "assignments": upcoming[:5] if upcoming else assignments[-5:],
+            "upcoming": bool(upcoming),
+            "assignment_total": len(assignments),
             "visit_count": visits.count(),
             "returned": list(visits.filter(review=Visit.Review.RETURNED)),
         },
@@ -128,7 +136,7 @@ def _form_page(request, participation, *, form, incidents, visit=None) -> HttpRe
             "visit": visit,
             "assigned_stations": list(dict.fromkeys(assigned)),
         },
-        status=400 if form.is_bound else 200,
+        status=409 if getattr(form, "duplicate", None) else 400 if form.is_bound else 200,
     )
 
 
@@ -158,15 +166,13 @@ def visit_new(request, participation):
     form_kwargs = {"checklist": checklist, "questions": questions, "participation": participation}
 
     if request.method == "POST":
-        key = _key(request.POST.get("key"))
-        if key is not None:
+        done = visit_retried(request, participation)
+        if done is not None:
             # A retry of a form that already went through: show what it created.
-            done = Visit.objects.filter(key=key, filed_by=participation).first()
-            if done is not None:
-                messages.info(request, _("This visit was already filed; nothing was duplicated."))
-                return redirect("reports:visit_detail", slug=mission.slug, pk=done.pk)
+            messages.info(request, _("This visit was already filed; nothing was duplicated."))
+            return redirect("reports:visit_detail", slug=mission.slug, pk=done.pk)
         form, incidents = _bound_forms(request, form_kwargs)
-        filed = _written(
+        filed = written(
             form,
             incidents,
             lambda data, files: visit_submit(
@@ -175,6 +181,7 @@ def visit_new(request, participation):
                 data=data,
                 files=files,
                 user=request.user,
+                allow_duplicate=form.cleaned_data["confirm_duplicate"],
             ),
         )
         if filed is None:
@@ -199,7 +206,15 @@ def _bound_forms(request, form_kwargs: dict) -> tuple[VisitForm, IncidentFormSet
     return form, incidents
 
 
-def _written(form: VisitForm, incidents: IncidentFormSet, write: Callable):
+def visit_retried(request: HttpRequest, participation) -> Visit | None:
+    """The visit this observer already filed with the posted key, if any."""
+    key = _key(request.POST.get("key"))
+    if key is None:
+        return None
+    return Visit.objects.filter(key=key, filed_by=participation).first()
+
+
+def written(form: VisitForm, incidents: IncidentFormSet, write: Callable):
     """Validate the visit form and its incidents and hand them to `write`; return its result,
     or None when the form must be shown again with its errors (the service's beside their
     fields). A VisitRefused goes up to the page's refusal."""
@@ -209,6 +224,10 @@ def _written(form: VisitForm, incidents: IncidentFormSet, write: Callable):
         return write(form.visit_data(incidents.incidents()), form.cleaned_data["attachments"])
     except ValidationError as error:
         form.add_service_errors(error)
+        return None
+    except LikelyDuplicate as duplicate:
+        # Nothing is wrong with the form: the observer chooses on the page shown again.
+        form.duplicate = duplicate.visit
         return None
 
 
@@ -243,7 +262,7 @@ def visit_edit(request, participation, pk: int):
     }
     if request.method == "POST":
         form, incidents = _bound_forms(request, form_kwargs)
-        saved = _written(
+        saved = written(
             form,
             incidents,
             lambda data, files: visit_update(
@@ -270,3 +289,71 @@ def attachment_download(request, slug: str, pk: int):
         as_attachment=not attachment.is_image,
         filename=f"visit-{attachment.visit_id}-{attachment.pk}{attachment.extension}",
     )
+
+
+@observer_page
+def web_manifest(request, participation):
+    """What a phone needs to install the mission's pages as an app."""
+    mission = participation.mission
+    home = resolve_url("reports:mission_home", slug=mission.slug)
+    manifest = {
+        "name": f"Observa · {mission.name}",
+        "short_name": "Observa",
+        "description": _("File polling-station visits, with or without a connection."),
+        "start_url": home,
+        "scope": home,
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#212529",
+        "icons": [
+            {
+                "src": static(f"observa/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+            }
+            for size in (192, 512)
+        ],
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json")
+
+
+@require_GET
+def service_worker(request, slug: str):
+    """The service worker, served under the mission's pages so that they are its scope.
+
+    Served to anyone: it is the same code for every mission and holds no data. It caches
+    only what the observer's pages (offline_pages) name, and never touches a POST.
+    """
+    path = finders.find("observa/sw.js")
+    with open(path, encoding="utf-8") as source:
+        response = HttpResponse(source.read(), content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@observer_page
+def offline_pages(request, participation):
+    """The addresses the service worker keeps for this observer to open with no network."""
+    mission = participation.mission
+    slug = mission.slug
+    new = resolve_url("reports:visit_new", slug=slug)
+    stations = dict.fromkeys(a.station_id for a in selectors.assignments_of(participation))
+    checklists = selectors.checklists_for_filing(mission.pk) if participation.is_accredited else []
+    pages = [
+        resolve_url("reports:mission_home", slug=slug),
+        resolve_url("reports:assignment_list", slug=slug),
+        resolve_url("reports:visit_list", slug=slug),
+        new,
+        *(f"{new}?checklist={checklist.pk}" for checklist in checklists),
+        *(f"{new}?station={station}" for station in stations),
+    ]
+    assets = [
+        static("vendor/bootstrap/bootstrap.min.css"),
+        static("observa/observa.css"),
+        static("observa/app.js"),
+        static("observa/visit_form.js"),
+        static("observa/icon-192.png"),
+        resolve_url("javascript-catalog"),
+        resolve_url("reports:manifest", slug=slug),
+    ]
+    return JsonResponse({"pages": pages, "assets": assets})

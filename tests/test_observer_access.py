@@ -25,6 +25,7 @@ from tests.visits_support import answers, election_day, form_fields, make_checkl
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
 
 LOGIN = "login"  # a redirect to the login page that comes back to the page asked for
+API = "api:visit_file"  # the observer API's one endpoint, beside the pages of reports.urls
 
 PERSONAS = (
     "anonymous",
@@ -115,6 +116,50 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
         "observer": 302,
         "team_mate": 403,
         "other_observer": 404,
+        "press_officer": 403,
+        "coordinator": 403,
+        "coordinator_b": 404,
+        "observer_b": 404,
+    },
+    # What a phone needs to install the mission's pages, and the list of pages it keeps.
+    ("manifest", "GET"): {
+        "anonymous": LOGIN,
+        "observer": 200,
+        "team_mate": 200,
+        "other_observer": 200,
+        "press_officer": 403,
+        "coordinator": 403,
+        "coordinator_b": 404,
+        "observer_b": 404,
+    },
+    ("offline_pages", "GET"): {
+        "anonymous": LOGIN,
+        "observer": 200,
+        "team_mate": 200,
+        "other_observer": 200,
+        "press_officer": 403,
+        "coordinator": 403,
+        "coordinator_b": 404,
+        "observer_b": 404,
+    },
+    # The service worker is the same code for everyone and holds no data.
+    ("service_worker", "GET"): {
+        "anonymous": 200,
+        "observer": 200,
+        "team_mate": 200,
+        "other_observer": 200,
+        "press_officer": 200,
+        "coordinator": 200,
+        "coordinator_b": 200,
+        "observer_b": 200,
+    },
+    # The observer API the page's outbox sends through (reports.api): an anonymous caller is
+    # told 401 rather than sent to a login page, and a filed visit answers 201.
+    (API, "POST"): {
+        "anonymous": 401,
+        "observer": 201,
+        "team_mate": 201,
+        "other_observer": 201,
         "press_officer": 403,
         "coordinator": 403,
         "coordinator_b": 404,
@@ -248,8 +293,12 @@ def edit_form(field: Field, **overrides) -> dict[str, str]:
 def request_for(field: Field, name: str, method: str) -> tuple[str, dict[str, str] | None]:
     """The path a persona asks for (with its query string) and, for a POST, the form sent."""
     slug = "mission-a"
-    if name in ("mission_home", "assignment_list", "visit_list"):
+    if name in ("mission_home", "assignment_list", "visit_list", "manifest", "offline_pages"):
         return reverse(f"reports:{name}", args=[slug]), None
+    if name == "service_worker":
+        return reverse(f"reports:{name}", args=[slug]), None
+    if name == API:
+        return reverse(API, kwargs={"slug": slug}), new_visit_form(field)
     if name == "visit_new":
         path = reverse("reports:visit_new", args=[slug])
         if method == "POST":
@@ -271,7 +320,7 @@ def what_the_database_holds(field: Field) -> tuple:
 def test_the_matrix_covers_every_observer_url_and_every_persona():
     names = {pattern.name for pattern in urlpatterns}
 
-    assert {name for name, _method in MATRIX} == names
+    assert {name for name, _method in MATRIX} == names | {API}
     for row in MATRIX.values():
         assert tuple(row) == PERSONAS
 
@@ -299,7 +348,13 @@ def test_each_persona_gets_what_the_matrix_says(client, field, name, method, per
         assert parse_qs(location.query)["next"] == [path]
     else:
         assert response.status_code == expected
-    if expected == 302:
+    if expected == 201:
+        visit = Visit.objects.exclude(pk__in=[field.visit_a.pk, field.visit_b.pk]).get()
+        assert visit.filed_by == field.participations[persona]
+        assert response.json()["url"] == reverse(
+            "reports:visit_detail", args=["mission-a", visit.pk]
+        )
+    elif expected == 302:
         # A valid form was accepted: it leads to the visit it filed or corrected.
         if name == "visit_new":
             visit = Visit.objects.exclude(pk__in=[field.visit_a.pk, field.visit_b.pk]).get()
@@ -312,6 +367,10 @@ def test_each_persona_gets_what_the_matrix_says(client, field, name, method, per
         assert what_the_database_holds(field) == before
     if expected == 200 and name == "attachment":
         assert b"".join(response.streaming_content) == JPEG
+    elif expected == 200 and name == "offline_pages":
+        assert reverse("reports:assignment_list", args=["mission-a"]) in response.json()["pages"]
+    elif expected == 200 and name == "service_worker":
+        assert 'request.method !== "GET"' in response.text
     elif expected == 200:
         assert "Mission A" in response.text
     if expected == 404:

@@ -243,3 +243,30 @@ def test_the_correction_form_takes_the_same_queries_however_much_the_visit_holds
 
     assert response.status_code == 200
     assert response.text.count("Case ") == size
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_list_of_pages_kept_offline_takes_the_same_queries_however_many_assignments(
+    observer_client, personas, mission, checklist, size, django_assert_num_queries
+):
+    assign(personas, mission, size)
+    for number in range(size):
+        make_checklist(mission, code=f"extra-{number}", phase="other")
+
+    # PAGE_START, then: the assignments (team and station's area joined) and the mission's
+    # checklists.
+    with django_assert_num_queries(PAGE_START + 2):
+        response = observer_client.get(reverse("reports:offline_pages", args=[mission.slug]))
+
+    pages = response.json()["pages"]
+    assert sum("?checklist=" in page for page in pages) == size + 1
+    assert sum("?station=" in page for page in pages) == size
+
+
+def test_the_app_manifest_takes_only_the_page_start(
+    observer_client, mission, django_assert_num_queries
+):
+    with django_assert_num_queries(PAGE_START):
+        response = observer_client.get(reverse("reports:manifest", args=[mission.slug]))
+
+    assert response.json()["start_url"] == reverse("reports:mission_home", args=[mission.slug])

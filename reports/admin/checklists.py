@@ -6,6 +6,7 @@ version (`reports.services.checklist_new_version`). Checklists also come in from
 "Import a checklist" takes a standard checklist or a shared file (`reports.checklist_files`).
 """
 
+import yaml
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -17,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -260,11 +262,30 @@ class ChecklistAdmin(MissionScopedAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["mission", "code", "title", "phase", "description"]
-        return ["mission", "code", "version", "title", "phase", "description", "created_at"]
+        return [
+            "mission",
+            "code",
+            "version",
+            "title",
+            "phase",
+            "description",
+            "rules_shown",
+            "created_at",
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         # A version keeps its mission and code: they are what make it a version of something.
-        return [] if obj is None else ["mission", "code", "version", "created_at"]
+        # Its rules between answers come with its file (export, edit, import).
+        return [] if obj is None else ["mission", "code", "version", "rules_shown", "created_at"]
+
+    @admin.display(description=_("rules between answers"))
+    def rules_shown(self, obj):
+        if not obj.rules:
+            return "—"
+        return format_html(
+            "<pre>{}</pre>",
+            yaml.safe_dump(obj.rules, allow_unicode=True, sort_keys=False, width=88),
+        )
 
     def get_inlines(self, request, obj):
         # Questions belong to sections, which exist only once the checklist is saved.
@@ -454,7 +475,15 @@ class QuestionAdmin(MissionScopedAdmin):
         (None, {"fields": ["checklist", "section", "position", "code", "text", "help_text"]}),
         (
             _("Answer"),
-            {"fields": ["kind", "required", "choices", ("min_value", "max_value")]},
+            {
+                "fields": [
+                    "kind",
+                    "required",
+                    "not_observed",
+                    "choices",
+                    ("min_value", "max_value"),
+                ]
+            },
         ),
         (_("Concern"), {"fields": ["concern_answers", "concern_above", "severity"]}),
         (
