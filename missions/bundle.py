@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -501,9 +501,7 @@ def _import(bundle: Any, slug: str | None) -> Mission:
         candidate = _build(
             Candidate, {k: values[k] for k in CANDIDATE_FIELDS if k in values}, election=election
         )
-        translations_set(
-            candidate, _read_translations(values, where, Candidate, CANDIDATE_FIELDS)
-        )
+        translations_set(candidate, _read_translations(values, where, Candidate, CANDIDATE_FIELDS))
         _save(candidate, where)
 
     members = _import_delegations(mission, _list(root.get("delegations", []), "delegations"))
@@ -516,9 +514,7 @@ def _import(bundle: Any, slug: str | None) -> Mission:
     teams = _import_teams(mission, members, _list(root.get("teams", []), "teams"))
     _import_assignments(teams, stations, _list(root.get("assignments", []), "assignments"))
     _import_visits(mission, members, stations, checklists, _list(root.get("visits", []), "visits"))
-    _import_statement_texts(
-        mission, _list(root.get("statement_texts", []), "statement_texts")
-    )
+    _import_statement_texts(mission, _list(root.get("statement_texts", []), "statement_texts"))
     return mission
 
 
@@ -691,9 +687,7 @@ def _import_stations(election: Election, areas_by_path: dict[str, Area], station
             election=election,
             area=area,
         )
-        translations_set(
-            station, _read_translations(values, where, PollingStation, STATION_FIELDS)
-        )
+        translations_set(station, _read_translations(values, where, PollingStation, STATION_FIELDS))
         station.number = str(station.number)
         if station.number in by_number:
             raise BundleError(

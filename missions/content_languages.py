@@ -9,11 +9,13 @@ bundles carry the English text under the plain key and the other languages under
 for any registered model. See docs/languages.md.
 """
 
-from collections.abc import Iterable
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from modeltranslation.translator import NotRegistered, translator
 from modeltranslation.utils import build_localized_fieldname
 
@@ -94,8 +96,28 @@ def translations_set(instance: models.Model, translations: dict[str, dict[str, A
             setattr(instance, column(field, language), value)
 
 
-def english_set(instance: models.Model, values: dict[str, Any]) -> None:
-    """Set fields as a file gives them: a translated field's plain value is its English one."""
-    translated = set(translated_fields(instance))
-    for field, value in values.items():
-        setattr(instance, column(field, DEFAULT_LANGUAGE) if field in translated else field, value)
+def with_english_columns(model: type[models.Model], fields: Iterable[str]) -> list[str]:
+    """The fields to write after setting them in English: a translated field's English
+    column besides the field itself (bulk_update writes columns, not what attributes read)."""
+    translated = set(translated_fields(model))
+    result = []
+    for field in fields:
+        result.append(field)
+        if field in translated:
+            result.append(column(field, DEFAULT_LANGUAGE))
+    return result
+
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def in_english(function: Function) -> Function:
+    """Run `function` with English active: a file's or a sheet's plain columns are English,
+    whatever language the person importing or exporting reads the site in."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with translation.override(DEFAULT_LANGUAGE):
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

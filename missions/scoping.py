@@ -6,7 +6,6 @@ Foreign-key choices and autocomplete results are scoped by the same rule, so a c
 can neither see nor post another mission's objects.
 """
 
-from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from modeltranslation.admin import TranslationAdmin, TranslationInlineModelAdmin

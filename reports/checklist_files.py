@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _

@@ -55,7 +55,6 @@ class StatementTextAdmin(MissionScopedAdmin):
         },
     }
 
-
     @admin.display(description=_("written in"))
     def written_in(self, obj: StatementText) -> str:
         return ", ".join(
