@@ -36,6 +36,7 @@ from reports.approvals import (
 from reports.document import Document
 from reports.findings import findings_compute
 from reports.models import Answer, Incident, Statement, StatementDocument, Visit
+from reports.missing_translations import missing_translations_by_language
 from reports.renderers import render_html_fragment
 from reports.statements import statement_request
 
@@ -182,9 +183,23 @@ def statement_list(request, access: StaffAccess):
     return render(
         request,
         "reports/statements/statement_list.html",
-        {"mission": mission, "statements": list(_statements_of(mission)), "form": form},
+        {
+            "mission": mission,
+            "statements": list(_statements_of(mission)),
+            "form": form,
+            "missing_translations": _missing_translations(mission),
+        },
         status=400 if form.is_bound else 200,
     )
+
+
+def _missing_translations(mission: Mission) -> list[tuple[str, str, list]]:
+    """(language code, language name, what it lacks) for every language but English."""
+    names = dict(settings.LANGUAGES)
+    return [
+        (language, names[language], missing)
+        for language, missing in missing_translations_by_language(mission=mission).items()
+    ]
 
 
 def _evidence_url(statement: Statement) -> Callable[[str], str]:
