@@ -35,8 +35,8 @@ from reports.approvals import (
 )
 from reports.document import Document
 from reports.findings import findings_compute
-from reports.models import Answer, Incident, Statement, StatementDocument, Visit
 from reports.missing_translations import missing_translations_by_language
+from reports.models import Answer, Incident, Statement, StatementDocument, Visit
 from reports.renderers import render_html_fragment
 from reports.statements import statement_request
 
