@@ -333,3 +333,15 @@ def test_the_admin_edits_a_persons_name_in_each_language_side_by_side(demo, admi
     for column in ("full_name_en", "full_name_ru", "full_name_zh_hans"):
         assert f'name="{column}"' in page
     assert 'value="Чжан Мин"' in page and 'value="张明"' in page
+
+
+def test_the_admin_finds_a_person_by_a_name_in_any_language(demo, admin_client):
+    changelist = reverse("admin:observers_observer_changelist")
+
+    with translation.override("ru"):
+        by_english = admin_client.get(changelist, {"q": "Mazurevsky"}, HTTP_ACCEPT_LANGUAGE="ru")
+    by_russian = admin_client.get(changelist, {"q": "Мазуревский"})
+    by_chinese = admin_client.get(changelist, {"q": "马祖列夫斯基"})
+
+    for response in (by_english, by_russian, by_chinese):
+        assert response.context["cl"].result_count == 1

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from missions.content_languages import columns, in_language, languages
+from missions.content_languages import in_language, languages
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
 from reports.models import Statement, StatementDocument, StatementText
 from reports.statements import statement_request
@@ -36,7 +36,7 @@ class StatementTextAdmin(MissionScopedAdmin):
     # Only the missions the user's own texts belong to: other missions' names stay hidden.
     list_filter = [("mission", admin.RelatedOnlyFieldListFilter), "section"]
     list_select_related = ["mission"]
-    search_fields = [*columns("body"), "mission__name"]
+    search_fields = ["body", "mission__name"]
     autocomplete_fields = ["mission"]
     # The body is edited in each language side by side (body [en], body [ru], …).
     fields = ["mission", "section", "body", "updated_at"]
