@@ -177,24 +177,4 @@ class Migration(migrations.Migration):
             field=models.TextField(blank=True, help_text='Markdown: paragraphs, lists, **bold**, *italics*.', null=True, verbose_name='text'),
         ),
         migrations.RunPython(texts_into_language_columns, migrations.RunPython.noop),
-        migrations.AlterModelOptions(
-            name='statementtext',
-            options={'ordering': ['mission', 'section'], 'verbose_name': 'statement text', 'verbose_name_plural': 'statement texts'},
-        ),
-        migrations.RemoveConstraint(
-            model_name='statementtext',
-            name='statement_text_once_per_section_and_language',
-        ),
-        migrations.RemoveField(
-            model_name='question',
-            name='translations',
-        ),
-        migrations.RemoveField(
-            model_name='statementtext',
-            name='language',
-        ),
-        migrations.AddConstraint(
-            model_name='statementtext',
-            constraint=models.UniqueConstraint(fields=('mission', 'section'), name='statement_text_once_per_section', violation_error_message='This mission already has a text for this section.'),
-        ),
     ]
