@@ -345,3 +345,19 @@ def test_the_admin_finds_a_person_by_a_name_in_any_language(demo, admin_client):
 
     for response in (by_english, by_russian, by_chinese):
         assert response.context["cl"].result_count == 1
+
+
+def test_a_station_list_imported_in_a_russian_session_is_stored_as_english(demo):
+    from stations.imports import stations_import
+    from tests.test_imports import csv_file
+
+    with translation.override("ru"):
+        stations_import(
+            election=demo.election,
+            file_name="stations.csv",
+            content=csv_file([["number", "name"], ["83", "Gymnasium No. 3, renamed"]]),
+        )
+
+    station = demo.election.stations.get(number="83")
+    assert station.name_en == "Gymnasium No. 3, renamed"
+    assert station.name_ru == "Гимназия № 3"
