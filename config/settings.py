@@ -27,6 +27,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # Before the admin: content in each language (translation.py in each app).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -107,6 +109,13 @@ LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("zh-hans", _("Chinese"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
+# Content in each language (names, places, checklists, authored texts): one column per
+# language, read in the active language. A field left empty in a language reads the English
+# one, except where a model's translation options say otherwise (docs/languages.md); the
+# statement pages list what is missing before a coordinator compiles.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_TZ = True
 

@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from missions.languages import language_code_or_typed
+from missions.content_languages import translated_fields, translations_of, translations_set
 from missions.models import (
     ActivityStation,
     Candidate,
@@ -36,6 +37,7 @@ from reports.checklist_files import (
     ChecklistFileError,
     checklist_as_data,
     checklist_create_from_data,
+    translations_read,
 )
 from reports.forms import answer_field, answer_to_json
 from reports.models import Checklist, Incident, StatementText, Visit
@@ -102,7 +104,9 @@ ACTIVITY_FIELDS = ("date", "kind", "description")
 ASSIGNMENT_FIELDS = ("date", "phase", "notes")
 VISIT_FIELDS = ("voters_on_list", "ballots_issued", "notes", "review", "review_comment")
 INCIDENT_FIELDS = ("category", "severity", "description", "complaint_filed")
-STATEMENT_TEXT_FIELDS = ("section", "language", "body")
+STATEMENT_TEXT_FIELDS = ("section", "body")
+# Version 1 bundles written before texts had a column per language: one row per language.
+STATEMENT_TEXT_LANGUAGE = "language"
 
 
 class BundleError(Exception):
@@ -130,7 +134,30 @@ def _value(instance: models.Model, field: str) -> Any:
 
 
 def _fields(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
-    return {field: _value(instance, field) for field in fields}
+    """The fields as a bundle writes them: English under the plain keys, the other languages
+    of any translated field under `translations` (left out when there are none)."""
+    fields = tuple(fields)
+    data = {field: _value(instance, field) for field in fields}
+    translated = [field for field in fields if field in translated_fields(instance)]
+    if translated and (found := translations_of(instance, fields=translated)):
+        data["translations"] = found
+    return data
+
+
+def _translated(model: type[models.Model], fields: Iterable[str]) -> dict[str, str]:
+    """The keys a bundle object of `model` may give under `translations`."""
+    return {field: field for field in fields if field in translated_fields(model)}
+
+
+def _read_translations(
+    values: dict[str, Any], where: str, model: type[models.Model], fields: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    try:
+        return translations_read(
+            values.get("translations"), f"{where}.translations", _translated(model, fields)
+        )
+    except ChecklistFileError as error:
+        raise BundleError(error.where, error.message) from None
 
 
 def _split_names(text: str) -> list[str]:
@@ -143,6 +170,12 @@ def _natural_key(number: str) -> tuple:
 
 def mission_export(*, mission: Mission) -> dict[str, Any]:
     """Return the whole mission as a bundle (a JSON-ready dict)."""
+    # The plain keys carry the English texts, whatever language the person exporting uses.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _export(mission)
+
+
+def _export(mission: Mission) -> dict[str, Any]:
     election = mission.election
     participations = Participation.objects.filter(mission=mission).select_related("observer")
     members_by_delegation: dict[int, list[Participation]] = {}
@@ -229,9 +262,7 @@ def mission_export(*, mission: Mission) -> dict[str, Any]:
         "visits": _export_visits(mission),
         "statement_texts": [
             _fields(text, STATEMENT_TEXT_FIELDS)
-            for text in StatementText.objects.filter(mission=mission).order_by(
-                "language", "section"
-            )
+            for text in StatementText.objects.filter(mission=mission).order_by("section")
         ],
     }
 
@@ -482,6 +513,12 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
 
     Raise BundleError naming the place in the bundle that is wrong; nothing is written then.
     """
+    # The plain keys are the English texts, whatever language the person importing uses.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _import(bundle, slug)
+
+
+def _import(bundle: Any, slug: str | None) -> Mission:
     root = _object(
         bundle,
         "",
@@ -508,7 +545,11 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
             % {"version": root["version"], "max": VERSION},
         )
 
-    mission_data = _object(root["mission"], "mission", ("slug", "name"), MISSION_FIELDS)
+    mission_data = _object(
+        root["mission"], "mission", ("slug", "name"), (*MISSION_FIELDS, "translations")
+    )
+    mission_translations = _read_translations(mission_data, "mission", Mission, MISSION_FIELDS)
+    mission_data = {k: v for k, v in mission_data.items() if k != "translations"}
     if slug:
         mission_data = {**mission_data, "slug": slug}
     if Mission.objects.filter(slug=mission_data["slug"]).exists():
@@ -518,28 +559,41 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
             % {"slug": mission_data["slug"]},
         )
     mission = _build(Mission, mission_data)
+    translations_set(mission, mission_translations)
     _save(mission, "mission")
 
     election_data = _object(
         root["election"],
         "election",
         ("country", "kind", "election_day"),
-        (*ELECTION_FIELDS, "figures", "candidates", *BALLOT_KEYS),
+        (*ELECTION_FIELDS, "figures", "candidates", *BALLOT_KEYS, "translations"),
     )
     figures = _object(election_data.get("figures", {}), "election.figures", (), FIGURE_FIELDS)
     election_values = {
         key: value
         for key, value in election_data.items()
-        if key not in ("figures", "candidates", *BALLOT_KEYS)
+        if key not in ("figures", "candidates", *BALLOT_KEYS, "translations")
     }
     election = _build(Election, {**election_values, **figures}, mission=mission)
+    translations_set(
+        election, _read_translations(election_data, "election", Election, ELECTION_FIELDS)
+    )
     _save(election, "election", exclude=["mission"])
     for index, candidate_data in enumerate(
         _list(election_data.get("candidates", []), "election.candidates")
     ):
         where = f"election.candidates[{index}]"
-        values = _object(candidate_data, where, ("ballot_position", "full_name"), CANDIDATE_FIELDS)
-        _save(_build(Candidate, values, election=election), where)
+        values = _object(
+            candidate_data,
+            where,
+            ("ballot_position", "full_name"),
+            (*CANDIDATE_FIELDS, "translations"),
+        )
+        candidate = _build(
+            Candidate, {k: values[k] for k in CANDIDATE_FIELDS if k in values}, election=election
+        )
+        translations_set(candidate, _read_translations(values, where, Candidate, CANDIDATE_FIELDS))
+        _save(candidate, where)
     _import_ballot(election, election_data)
 
     members = _import_delegations(mission, _list(root.get("delegations", []), "delegations"))
@@ -552,12 +606,40 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
     teams = _import_teams(mission, members, _list(root.get("teams", []), "teams"))
     _import_assignments(teams, stations, _list(root.get("assignments", []), "assignments"))
     _import_visits(mission, members, stations, checklists, _list(root.get("visits", []), "visits"))
-    for index, text_data in enumerate(_list(root.get("statement_texts", []), "statement_texts")):
-        where = f"statement_texts[{index}]"
-        values = _object(text_data, where, ("section", "language"), STATEMENT_TEXT_FIELDS)
-        values = {**values, "language": language_code_or_typed(values["language"])}  # en/ru/zh
-        _save(_build(StatementText, values, mission=mission), where)
+    _import_statement_texts(mission, _list(root.get("statement_texts", []), "statement_texts"))
     return mission
+
+
+def _import_statement_texts(mission: Mission, rows: list) -> None:
+    texts: dict[Any, StatementText] = {}
+    for index, text_data in enumerate(rows):
+        where = f"statement_texts[{index}]"
+        values = _object(
+            text_data,
+            where,
+            ("section",),
+            (*STATEMENT_TEXT_FIELDS, "translations", STATEMENT_TEXT_LANGUAGE),
+        )
+        section = values["section"]
+        if section in texts and STATEMENT_TEXT_LANGUAGE not in values:
+            raise BundleError(f"{where}.section", _("this section is given twice."))
+        text = texts.setdefault(section, StatementText(mission=mission, section=section))
+        translations = _read_translations(values, where, StatementText, STATEMENT_TEXT_FIELDS)
+        if STATEMENT_TEXT_LANGUAGE in values:
+            # The older shape: one object per section and language.
+            language = values[STATEMENT_TEXT_LANGUAGE]
+            if language != settings.LANGUAGE_CODE:
+                translations = _read_translations(
+                    {"translations": {language: {"body": values.get("body") or ""}}},
+                    where,
+                    StatementText,
+                    STATEMENT_TEXT_FIELDS,
+                )
+                values = {k: v for k, v in values.items() if k != "body"}
+        if "body" in values:
+            text.body = values["body"] or ""
+        translations_set(text, translations)
+        _save(text, where, exclude=["mission"])
 
 
 def _import_delegations(mission: Mission, delegations: list) -> dict[str, Participation]:
@@ -565,8 +647,16 @@ def _import_delegations(mission: Mission, delegations: list) -> dict[str, Partic
     members: dict[str, Participation] = {}
     for d_index, delegation_data in enumerate(delegations):
         where = f"delegations[{d_index}]"
-        values = _object(delegation_data, where, ("name", "kind"), (*DELEGATION_FIELDS, "members"))
+        values = _object(
+            delegation_data,
+            where,
+            ("name", "kind"),
+            (*DELEGATION_FIELDS, "members", "translations"),
+        )
         delegation = _build(Delegation, {k: values[k] for k in DELEGATION_FIELDS}, mission=mission)
+        translations_set(
+            delegation, _read_translations(values, where, Delegation, DELEGATION_FIELDS)
+        )
         delegation.position = d_index
         _save(delegation, where)
         for m_index, member_data in enumerate(_list(values.get("members", []), where)):
@@ -575,7 +665,13 @@ def _import_delegations(mission: Mission, delegations: list) -> dict[str, Partic
                 member_data,
                 m_where,
                 ("full_name",),
-                (*OBSERVER_FIELDS, "other_names", *PARTICIPATION_FIELDS, "accreditation"),
+                (
+                    *OBSERVER_FIELDS,
+                    "other_names",
+                    *PARTICIPATION_FIELDS,
+                    "accreditation",
+                    "translations",
+                ),
             )
             observer_values = {k: member[k] for k in OBSERVER_FIELDS if k in member}
             observer_values = _blank_to_default(Observer(), observer_values)
@@ -597,6 +693,9 @@ def _import_delegations(mission: Mission, delegations: list) -> dict[str, Partic
             )
             for field, value in observer_values.items():
                 setattr(observer, field, value)
+            translations_set(
+                observer, _read_translations(member, m_where, Observer, OBSERVER_FIELDS)
+            )
             _save(observer, m_where)
 
             accreditation = _object(
@@ -636,9 +735,13 @@ def _import_areas(election: Election, areas: list, parent: Area | None = None, w
     for index, area_data in enumerate(areas):
         a_where = f"{where}[{index}]"
         values = _object(
-            area_data, a_where, ("name", "kind"), (*AREA_FIELDS, "other_names", "children")
+            area_data,
+            a_where,
+            ("name", "kind"),
+            (*AREA_FIELDS, "other_names", "children", "translations"),
         )
         area = _build(Area, {k: values[k] for k in AREA_FIELDS}, election=election, parent=parent)
+        translations_set(area, _read_translations(values, a_where, Area, AREA_FIELDS))
         area.other_names = _names(values.get("other_names", []), f"{a_where}.other_names")
         area.path = area.compute_path() if isinstance(area.name, str) else ""
         _save(area, a_where)
@@ -659,7 +762,9 @@ def _import_stations(election: Election, areas_by_path: dict[str, Area], station
     batch = []
     for index, station_data in enumerate(stations):
         where = f"stations[{index}]"
-        values = _object(station_data, where, ("number",), (*STATION_FIELDS, "area"))
+        values = _object(
+            station_data, where, ("number",), (*STATION_FIELDS, "area", "translations")
+        )
         area_path = values.get("area")
         area = None
         if area_path is not None:
@@ -674,6 +779,7 @@ def _import_stations(election: Election, areas_by_path: dict[str, Area], station
             election=election,
             area=area,
         )
+        translations_set(station, _read_translations(values, where, PollingStation, STATION_FIELDS))
         station.number = str(station.number)
         if station.number in by_number:
             raise BundleError(
@@ -700,8 +806,13 @@ def _import_stations(election: Election, areas_by_path: dict[str, Area], station
 def _import_activities(mission: Mission, stations: dict[str, PollingStation], activities: list):
     for index, activity_data in enumerate(activities):
         where = f"activities[{index}]"
-        values = _object(activity_data, where, ACTIVITY_FIELDS, (*ACTIVITY_FIELDS, "stations"))
+        values = _object(
+            activity_data, where, ACTIVITY_FIELDS, (*ACTIVITY_FIELDS, "stations", "translations")
+        )
         activity = _build(MissionActivity, {k: values[k] for k in ACTIVITY_FIELDS}, mission=mission)
+        translations_set(
+            activity, _read_translations(values, where, MissionActivity, ACTIVITY_FIELDS)
+        )
         _save(activity, where)
         seen: set[str] = set()
         for position, number in enumerate(_list(values.get("stations", []), where)):

@@ -38,6 +38,7 @@ from import_export.results import InvalidRow, Result, RowResult
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from missions.content_languages import DEFAULT_LANGUAGE
 from missions.models import Mission
 from missions.selectors import missions_coordinated_by
 
@@ -508,6 +509,12 @@ class SpreadsheetResource(ModelResource):
     @classmethod
     def get_result_class(cls):
         return SpreadsheetImportResult
+
+    def export(self, *args, **kwargs):
+        # The columns are the English texts, as imports read them, whatever language the
+        # person exporting reads the site in (docs/languages.md).
+        with translation.override(DEFAULT_LANGUAGE):
+            return super().export(*args, **kwargs)
 
     def file_import(self, *, file_name: str, content: bytes, dry_run: bool) -> ImportResult:
         raise NotImplementedError

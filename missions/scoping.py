@@ -6,10 +6,13 @@ Foreign-key choices and autocomplete results are scoped by the same rule, so a c
 can neither see nor post another mission's objects.
 """
 
-from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from modeltranslation.admin import TranslationAdmin, TranslationInlineModelAdmin
+from modeltranslation.translator import NotRegistered, TranslationOptions
 
+from missions.content_languages import columns, translated_fields
 from missions.selectors import missions_coordinated_by
 
 
@@ -43,7 +46,65 @@ class _ScopedChoicesMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class MissionScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
+class _NoTranslatedFields(TranslationOptions):
+    fields = ()
+
+
+class _ContentLanguagesMixin:
+    """Edit every translated field in each language, one beside the other (name [en],
+    name [ru], name [zh-hans]); a model with no translated fields is left as it is.
+
+    A model registered in its app's translation.py gets this in every scoped admin and
+    inline without touching the admin class.
+    """
+
+    def __init__(self, *args, **kwargs):
+        try:
+            super().__init__(*args, **kwargs)
+        except NotRegistered:
+            # TranslationBaseModelAdmin sets its options after the ModelAdmin's own set-up.
+            self.trans_opts = _NoTranslatedFields(self.model)
+            self._patch_prepopulated_fields()
+            if isinstance(self, TranslationAdmin):
+                self._patch_list_editable()
+
+    def get_search_fields(self, request):
+        # A name is found in whichever language it is typed: the search looks in every
+        # language's column, not only the reader's.
+        found = []
+        for name in super().get_search_fields(request):
+            found.extend(_in_every_language(self.model, name))
+        return found
+
+    def _get_declared_fieldsets(self, request, obj=None):
+        # An admin that chooses its fields per object with get_fields() keeps that choice,
+        # each translated field shown once per language.
+        declared = super()._get_declared_fieldsets(request, obj)
+        if declared is None:
+            return [(None, {"fields": self.replace_orig_field(self.get_fields(request, obj))})]
+        return declared
+
+
+def _in_every_language(model, lookup: str) -> list[str]:
+    """`observer__full_name` → the lookup on full_name_en, full_name_ru, full_name_zh_hans."""
+    prefix = lookup[0] if lookup[:1] in "^=@" else ""
+    path = lookup[len(prefix) :].split("__")
+    for index, part in enumerate(path):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return [lookup]
+        if field.is_relation and field.related_model is not None:
+            model = field.related_model
+            continue
+        if part in translated_fields(model):
+            head, tail = path[:index], path[index + 1 :]
+            return [prefix + "__".join([*head, name, *tail]) for name in columns(part)]
+        return [lookup]
+    return [lookup]
+
+
+class MissionScopedAdmin(_ScopedChoicesMixin, _ContentLanguagesMixin, TranslationAdmin):
     mission_lookup: str = "mission"
     # The field tying an object to its mission or election: set when the object is created
     # and never changed after, since what hangs off the object would be left behind.
@@ -61,7 +122,9 @@ class MissionScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
         return readonly
 
 
-class MissionScopedInlineMixin(_ScopedChoicesMixin):
+class MissionScopedInlineMixin(
+    _ScopedChoicesMixin, _ContentLanguagesMixin, TranslationInlineModelAdmin
+):
     mission_lookup: str = "mission"
     owner_field: str | None = "mission"
     # Relations each row shows (its own name, its selects): joined once for all rows.

@@ -17,6 +17,7 @@ from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 from import_export.fields import Field
 
+from missions.content_languages import in_english, with_english_columns
 from missions.imports import (
     ErrorLog,
     ImportResult,
@@ -78,6 +79,7 @@ class RosterRow:
     participation: dict[str, Any]
 
 
+@in_english
 def observers_import(
     *, mission: Mission, file_name: str, content: bytes, dry_run: bool = False
 ) -> RosterImportResult:
@@ -350,7 +352,9 @@ class _Roster:
         Observer.objects.bulk_create(self.new_people, batch_size=BATCH_SIZE)
         if self.changed_people and person_fields:
             Observer.objects.bulk_update(
-                self.changed_people.values(), person_fields, batch_size=BATCH_SIZE
+                self.changed_people.values(),
+                with_english_columns(Observer, person_fields),
+                batch_size=BATCH_SIZE,
             )
         Delegation.objects.bulk_create(self.new_delegations, batch_size=BATCH_SIZE)
         if self.changed_delegations:

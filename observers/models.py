@@ -23,7 +23,7 @@ class Observer(models.Model):
         verbose_name = _("observer")
         verbose_name_plural = _("observers")
         ordering = ["full_name"]
-        indexes = [models.Index(fields=["full_name"])]
+        indexes = [models.Index(fields=["full_name"], name="observer_name_idx")]
 
     def __str__(self) -> str:
         return self.full_name

@@ -6,6 +6,7 @@ from django.db.models import Case, F, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from missions.content_languages import DEFAULT_LANGUAGE, column
 from missions.models import Election, Mission
 from observers.models import Participation
 
@@ -25,7 +26,10 @@ def participations_accredit(
     Today is the day in the mission's time zone.
     """
     commission = Subquery(
-        Election.objects.filter(mission=OuterRef("mission")).values("commission")[:1]
+        # The commission's English name, whatever language the user reads the site in.
+        Election.objects.filter(mission=OuterRef("mission")).values(
+            column("commission", DEFAULT_LANGUAGE)
+        )[:1]
     )
     issuer = Value(accredited_by) if accredited_by else Coalesce(commission, Value(""))
     pending = participations.exclude(accreditation=Participation.Accreditation.ACCREDITED)

@@ -18,11 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from missions.languages import language_code_or_typed
+from missions.content_languages import (
+    language_code,
+    other_languages,
+    translations_of,
+    translations_set,
+)
 from missions.models import Mission, Phase
 from reports.models import Checklist, Question, Section, Severity, sentence_problem
 from reports.rules import RuleError, rules_read
@@ -32,8 +39,8 @@ FORMAT = "observa-checklist"
 VERSION = 1
 STANDARD_DIR = Path(__file__).resolve().parent / "standard_checklists"
 
-CHECKLIST_KEYS = ("code", "title", "phase", "description", "sections", "rules")
-SECTION_KEYS = ("title", "questions")
+CHECKLIST_KEYS = ("code", "title", "phase", "description", "sections", "rules", "translations")
+SECTION_KEYS = ("title", "questions", "translations")
 # File key → model field, in the order a dump writes them.
 QUESTION_KEYS = {
     "code": "code",
@@ -52,10 +59,12 @@ QUESTION_KEYS = {
     "clear": "clear_sentence",
     "clear_item": "clear_item",
     "concern_sentence": "concern_sentence",
-    "translations": "translations",
 }
 QUESTION_FIELDS = {field: key for key, field in QUESTION_KEYS.items()}
-# The translatable texts of a question: file key → key stored in Question.translations.
+# The texts a file carries in other languages, under `translations.<language>`: file key →
+# model field. The plain keys hold the English text.
+CHECKLIST_TRANSLATED_KEYS = {"title": "title", "description": "description"}
+SECTION_TRANSLATED_KEYS = {"title": "title"}
 TRANSLATED_KEYS = {
     "text": "text",
     "help": "help_text",
@@ -63,9 +72,7 @@ TRANSLATED_KEYS = {
     "clear_item": "clear_item",
     "concern_sentence": "concern_sentence",
 }
-TRANSLATED_FIELDS = {field: key for key, field in TRANSLATED_KEYS.items()}
 CHOOSING_KINDS = (Question.Kind.YES_NO, Question.Kind.SINGLE, Question.Kind.MULTIPLE)
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
 
 class ChecklistFileError(Exception):
@@ -273,8 +280,14 @@ def _sentence_check(text: str, where: str) -> None:
         raise ChecklistFileError(where, problem[:1].lower() + problem[1:])
 
 
-def translations_read(data: Any, where: str) -> dict[str, dict[str, str]]:
-    """Return a question's translations as stored, from the file's `translations` mapping."""
+def translations_read(
+    data: Any, where: str, keys: dict[str, str] = TRANSLATED_KEYS
+) -> dict[str, dict[str, str]]:
+    """Return texts in other languages by model field, from a `translations` mapping.
+
+    `keys` maps the file keys allowed in each language to model fields. A language is one of
+    the installation's other than English (`zh` is read as `zh-hans`).
+    """
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -282,25 +295,35 @@ def translations_read(data: Any, where: str) -> dict[str, dict[str, str]]:
     stored: dict[str, dict[str, str]] = {}
     for language, texts in data.items():
         l_where = f"{where}.{language}"
-        if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
+        code = language_code(language)
+        if code is None or code == settings.LANGUAGE_CODE:
             raise ChecklistFileError(
                 l_where,
-                _("“%(code)s” is not a language code such as ru or zh-hans.") % {"code": language},
+                _("“%(code)s” is not one of the languages texts are translated into: %(codes)s.")
+                % {"code": language, "codes": ", ".join(other_languages())},
             )
-        texts = _object(texts, l_where, (), tuple(TRANSLATED_KEYS))
-        language = language_code_or_typed(language)  # typed zh is stored as zh-hans
-        stored[language] = {}
+        if code in stored:
+            raise ChecklistFileError(l_where, _("this language is given twice."))
+        texts = _object(texts, l_where, (), tuple(keys))
+        stored[code] = {}
         for key, text in texts.items():
             text = _text(text, f"{l_where}.{key}")
             if key in ("clear", "concern_sentence"):
                 _sentence_check(text, f"{l_where}.{key}")
             if text:
-                stored[language][TRANSLATED_KEYS[key]] = text
+                stored[code][keys[key]] = text
     return stored
 
 
+def _translations_data(instance: models.Model, keys: dict[str, str]) -> dict[str, Any]:
+    """The `translations` mapping a file writes for an object, or nothing if it has none."""
+    fields = {field: key for key, field in keys.items()}
+    found = translations_of(instance, fields=list(fields), keys=fields)
+    return {"translations": found} if found else {}
+
+
 def _question(data: Any, where: str) -> Question:
-    values = _object(data, where, ("code", "text", "type"), tuple(QUESTION_KEYS))
+    values = _object(data, where, ("code", "text", "type"), (*QUESTION_KEYS, "translations"))
     kind = _one_of(values["type"], _place(where, "type"), Question.Kind.values)
     question = Question(
         code=_text(values["code"], _place(where, "code")),
@@ -318,7 +341,9 @@ def _question(data: Any, where: str) -> Question:
         clear_sentence=_text(values.get("clear"), _place(where, "clear")),
         clear_item=_text(values.get("clear_item"), _place(where, "clear_item")),
         concern_sentence=_text(values.get("concern_sentence"), _place(where, "concern_sentence")),
-        translations=translations_read(values.get("translations"), _place(where, "translations")),
+    )
+    translations_set(
+        question, translations_read(values.get("translations"), _place(where, "translations"))
     )
     for key in ("min", "max", "concern_above"):
         setattr(question, QUESTION_KEYS[key], _decimal(values.get(key), _place(where, key)))
@@ -338,13 +363,27 @@ def _parse(data: Any, where: str) -> tuple[Checklist, list[tuple[Section, list[Q
         phase=_one_of(values["phase"], _place(where, "phase"), Phase.values),
         description=_text(values.get("description"), _place(where, "description")),
     )
+    translations_set(
+        checklist,
+        translations_read(
+            values.get("translations"), _place(where, "translations"), CHECKLIST_TRANSLATED_KEYS
+        ),
+    )
     sections = []
     codes: dict[str, str] = {}
     for s_index, section_data in enumerate(_list(values["sections"], _place(where, "sections"))):
         s_where = _place(where, f"sections[{s_index}]")
-        section_values = _object(section_data, s_where, SECTION_KEYS)
+        section_values = _object(section_data, s_where, ("title", "questions"), SECTION_KEYS)
         section = Section(
             position=s_index, title=_text(section_values["title"], f"{s_where}.title")
+        )
+        translations_set(
+            section,
+            translations_read(
+                section_values.get("translations"),
+                f"{s_where}.translations",
+                SECTION_TRANSLATED_KEYS,
+            ),
         )
         questions = []
         for q_index, question_data in enumerate(
@@ -392,6 +431,12 @@ def checklist_create_from_data(
     becomes `version` if given (a bundle restores numbers), else the next version of its
     code. Raise ChecklistFileError naming the first wrong place; nothing is written then.
     """
+    # The plain keys are the English texts, whatever language the person importing uses.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _create_from_data(mission=mission, data=data, where=where, version=version)
+
+
+def _create_from_data(*, mission: Mission, data: Any, where: str, version: int | None):
     checklist, sections = _parse(data, where)
     checklist.mission = mission
     checklist.version = version or checklist_next_version(mission=mission, code=checklist.code)
@@ -507,16 +552,7 @@ def _question_data(question: Question) -> dict[str, Any]:
         value = getattr(question, QUESTION_KEYS[key])
         if value:
             data[key] = value
-    if question.translations:
-        data["translations"] = {
-            language: {
-                TRANSLATED_FIELDS.get(field, field): texts[field]
-                for field in sorted(texts, key=_translated_order)
-            }
-            if isinstance(texts, dict)
-            else texts
-            for language, texts in sorted(question.translations.items())
-        }
+    data.update(_translations_data(question, TRANSLATED_KEYS))
     return data
 
 
@@ -527,26 +563,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _translated_order(field: str) -> tuple[int, str]:
-    fields = list(TRANSLATED_FIELDS)
-    return (fields.index(field) if field in fields else len(fields), field)
-
-
 def question_check(question: Question) -> Question:
     """Return the question as a checklist file would carry it, or raise ChecklistFileError.
 
     The admin calls this before saving a question, so every question it stores can be
     written to a file and read back unchanged (choice values become text, for example).
     """
-    return _question(_question_data(question), "")
+    with translation.override(settings.LANGUAGE_CODE):
+        return _question(_question_data(question), "")
 
 
 def checklist_as_data(checklist: Checklist) -> dict[str, Any]:
     """Return a checklist version's content as plain data: the file's body, no header.
 
     Reads `checklist.sections.all()` and `section.questions.all()`, so a caller that
-    prefetched `sections__questions` pays no further query.
+    prefetched `sections__questions` pays no further query. The plain keys carry the English
+    texts, the `translations` mappings the others.
     """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _as_data(checklist)
+
+
+def _as_data(checklist: Checklist) -> dict[str, Any]:
     data: dict[str, Any] = {
         "code": checklist.code,
         "title": checklist.title,
@@ -554,9 +592,11 @@ def checklist_as_data(checklist: Checklist) -> dict[str, Any]:
     }
     if checklist.description:
         data["description"] = checklist.description
+    data.update(_translations_data(checklist, CHECKLIST_TRANSLATED_KEYS))
     data["sections"] = [
         {
             "title": section.title,
+            **_translations_data(section, SECTION_TRANSLATED_KEYS),
             "questions": [_question_data(question) for question in section.questions.all()],
         }
         for section in checklist.sections.all()

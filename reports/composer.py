@@ -275,9 +275,10 @@ class _Composer:
         self.place = place
         self.assessment = assessment
         self.org = mission.organisation_acronym or mission.organisation
+        # Names and texts read in the statement's language (the active one): each translated
+        # field has a column per language (missions.content_languages).
         self.texts = {
-            text.section: text.body
-            for text in StatementText.objects.filter(mission=mission, language=language)
+            text.section: text.body for text in StatementText.objects.filter(mission=mission)
         }
         self.members = list(
             Participation.objects.filter(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 
+from missions.content_languages import languages
 from missions.models import Mission, Phase
 from reports.models import Answer, Incident, Question, Severity, Visit, localized
 from stations.models import Area
@@ -19,6 +20,7 @@ from stations.models import Area
 SEVERITY_ORDER = [Severity.MINOR, Severity.SERIOUS, Severity.CRITICAL]
 # The phases of election day itself; a pre-election visit is not part of the day's coverage.
 ELECTION_DAY_PHASES = (Phase.OPENING, Phase.VOTING, Phase.CLOSING)
+TRANSLATED_TEXTS = ("text", "help_text", "clear_sentence", "clear_item", "concern_sentence")
 
 
 @dataclass
@@ -68,6 +70,7 @@ class QuestionFinding:
     clear_sentence: str
     concern_sentence: str
     can_signal_concern: bool
+    # Language → field → text, for text, help_text, clear_sentence and concern_sentence.
     translations: dict
     stations_answered: int
     stations_with_concern: int
@@ -80,7 +83,7 @@ class QuestionFinding:
     concern_areas: list[tuple[str, str]] = field(default_factory=list)
 
     def localized(self, field: str, language: str) -> str:
-        return localized(self, field, language)
+        return self.translations.get(language, {}).get(field) or getattr(self, field)
 
     @property
     def stations_clear(self) -> int:
@@ -294,7 +297,7 @@ def _questions(mission: Mission, visits) -> list[QuestionFinding]:
                 concern_sentence=question.concern_sentence,
                 can_signal_concern=bool(question.concern_answers)
                 or question.concern_above is not None,
-                translations=question.translations,
+                translations=_question_texts(question),
                 stations_answered=row["stations"],
                 stations_with_concern=row["concern_stations"],
                 evidence=evidence[(checklist_code, code)],
@@ -308,6 +311,14 @@ def _questions(mission: Mission, visits) -> list[QuestionFinding]:
         key=lambda f: (phase_order.get(f.phase, 99), f.checklist, f.section_position, f.position)
     )
     return findings
+
+
+def _question_texts(question: Question) -> dict[str, dict[str, str]]:
+    """The question's texts in every language, as a statement in that language reads them."""
+    return {
+        language: {field: localized(question, field, language) for field in TRANSLATED_TEXTS}
+        for language in languages()
+    }
 
 
 def _incidents(visits) -> dict:

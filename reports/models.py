@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Phase
@@ -28,10 +28,14 @@ def sentence_problem(text: str) -> str | None:
     return None
 
 
-def localized(question, field: str, language: str | None) -> str:
-    """A question's `field` from its translations in `language`, else the field itself."""
-    translated = (question.translations or {}).get(language or "", {})
-    return translated.get(field) or getattr(question, field)
+def localized(instance: models.Model, field: str, language: str | None) -> str:
+    """A translated field of `instance` in `language`, with the model's fallback rule.
+
+    The plain attribute reads the active language (reports.translation and the other apps'
+    translation.py); this reads any language without changing the active one for the caller.
+    """
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return getattr(instance, field)
 
 
 class Severity(models.TextChoices):
@@ -187,14 +191,6 @@ class Question(models.Model):
             "{clear} (stations without)."
         ),
     )
-    translations = models.JSONField(
-        _("translations"),
-        default=dict,
-        blank=True,
-        help_text=_(
-            "Per language code: text, help_text, clear_sentence, clear_item, concern_sentence."
-        ),
-    )
 
     class Meta:
         verbose_name = _("question")
@@ -219,7 +215,7 @@ class Question(models.Model):
         return f"{self.code}: {self.text}"
 
     def localized(self, field: str, language: str | None) -> str:
-        """The question's text, help or sentence in the language, or as written if untranslated."""
+        """The question's text, help or sentence in the language, else in English."""
         return localized(self, field, language)
 
     @property
@@ -565,9 +561,7 @@ class StatementText(models.Model):
         verbose_name=_("mission"),
     )
     section = models.CharField(_("section"), max_length=30, choices=Section.choices)
-    language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
-    )
+    # One column per language (reports.translation): body_en, body_ru, body_zh_hans.
     body = models.TextField(
         _("text"), blank=True, help_text=_("Markdown: paragraphs, lists, **bold**, *italics*.")
     )
@@ -576,17 +570,17 @@ class StatementText(models.Model):
     class Meta:
         verbose_name = _("statement text")
         verbose_name_plural = _("statement texts")
-        ordering = ["mission", "language", "section"]
+        ordering = ["mission", "section"]
         constraints = [
             models.UniqueConstraint(
-                fields=["mission", "section", "language"],
-                name="statement_text_once_per_section_and_language",
-                violation_error_message=_("This section already has a text in this language."),
+                fields=["mission", "section"],
+                name="statement_text_once_per_section",
+                violation_error_message=_("This mission already has a text for this section."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_section_display()} ({self.language})"
+        return str(self.get_section_display())
 
 
 class Statement(models.Model):

@@ -1,6 +1,5 @@
 """Reads behind the observer pages, each with the joins its page needs."""
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -15,7 +14,6 @@ from reports.models import (
     Checklist,
     Incident,
     Question,
-    StatementText,
     Visit,
     VisitRevision,
 )
@@ -127,27 +125,3 @@ def attachment_for(*, user: AbstractBaseUser, slug: str, pk: int) -> Attachment:
     if not allowed.exists():
         raise Http404
     return attachment
-
-
-def statement_texts_missing(*, mission: Mission) -> list[tuple[str, list[str]]]:
-    """Per language of the statements: the authored sections written in another language only.
-
-    A statement in that language would print those sections empty; the coordinator is told
-    before compiling. One query.
-    """
-    written: dict[str, set[str]] = {}
-    for section, language in (
-        StatementText.objects.filter(mission=mission)
-        .exclude(body="")
-        .values_list("section", "language")
-    ):
-        written.setdefault(language, set()).add(section)
-    authored = set().union(*written.values()) if written else set()
-    labels = dict(StatementText.Section.choices)
-    missing = []
-    for code, name in settings.LANGUAGES:
-        absent = authored - written.get(code, set())
-        lacking = [labels[s] for s in StatementText.Section.values if s in absent]
-        if lacking:
-            missing.append((str(name), lacking))
-    return missing

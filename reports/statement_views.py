@@ -35,9 +35,9 @@ from reports.approvals import (
 )
 from reports.document import Document
 from reports.findings import findings_compute
+from reports.missing_translations import missing_translations_by_language
 from reports.models import Answer, Incident, Statement, StatementDocument, Visit
 from reports.renderers import render_html_fragment
-from reports.selectors import statement_texts_missing
 from reports.statements import statement_request, statement_request_all_languages
 
 # The words a downloaded file's name uses for each kind: names are chosen by the server, in
@@ -212,10 +212,19 @@ def statement_list(request, access: StaffAccess):
             "mission": mission,
             "statements": list(_statements_of(mission)),
             "form": form,
-            "texts_missing": statement_texts_missing(mission=mission),
+            "missing_translations": _missing_translations(mission),
         },
         status=400 if form.is_bound else 200,
     )
+
+
+def _missing_translations(mission: Mission) -> list[tuple[str, str, list]]:
+    """(language code, language name, what it lacks) for every language but English."""
+    names = dict(settings.LANGUAGES)
+    return [
+        (language, names[language], missing)
+        for language, missing in missing_translations_by_language(mission=mission).items()
+    ]
 
 
 def _evidence_url(statement: Statement) -> Callable[[str], str]:

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from import_export.fields import Field
 
+from missions.content_languages import DEFAULT_LANGUAGE, column, in_english, translated_fields
 from missions.imports import (
     CellInvalid,
     ErrorLog,
@@ -105,6 +106,7 @@ class AreaIndex:
         )
 
 
+@in_english
 def stations_import(
     *, election: Election, file_name: str, content: bytes, dry_run: bool = False
 ) -> ImportResult:
@@ -152,6 +154,10 @@ def stations_import(
         errors.reject_if_any()
         if not dry_run:
             PollingStation.objects.bulk_create(result.created, batch_size=BATCH_SIZE)
+            for name in translated_fields(PollingStation):
+                if name in changed_in:
+                    # The name read back is the English column's, set with the field.
+                    changed_in[column(name, DEFAULT_LANGUAGE)] = changed_in[name]
             _stations_update(changed_in)
     return result
 

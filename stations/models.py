@@ -82,9 +82,12 @@ class Area(models.Model):
             ancestor = ancestor.parent
 
     def compute_path(self) -> str:
+        # The path is in English whatever language the area is edited in: imports and
+        # bundles find areas by it (stations.translation).
+        name = getattr(self, "name_en", None) or self.name
         if self.parent is None:
-            return self.name
-        return f"{self.parent.path}{PATH_SEPARATOR}{self.name}"
+            return name
+        return f"{self.parent.path}{PATH_SEPARATOR}{name}"
 
 
 class PollingStation(models.Model):

@@ -672,14 +672,14 @@ def test_users_who_are_not_staff_cannot_open_a_change_page(client, personas, wor
 def test_a_coordinator_who_adds_a_mission_coordinates_it(coordinator_client, personas):
     data = read_form(coordinator_client.get(admin_url(Mission, "add")), Mission)
     data.update(
-        organisation="Commonwealth of Independent States",
-        organisation_acronym="CIS",
-        name="Gamma Observer Mission",
+        organisation_en="Commonwealth of Independent States",
+        organisation_acronym_en="CIS",
+        name_en="Gamma Observer Mission",
         slug="gamma",
         starts_on="2024-03-10",
         ends_on="2024-03-18",
         **{
-            "election-0-country": "Republic of Gammaland",
+            "election-0-country_en": "Republic of Gammaland",
             "election-0-kind": Election.Kind.PARLIAMENTARY,
             "election-0-election_day": "2024-03-17",
         },
@@ -703,8 +703,8 @@ def test_a_superuser_who_adds_a_mission_does_not_become_its_coordinator(client, 
     client.force_login(superuser)
     data = read_form(client.get(admin_url(Mission, "add")), Mission)
     data.update(
-        organisation="CIS",
-        name="Delta Observer Mission",
+        organisation_en="CIS",
+        name_en="Delta Observer Mission",
         slug="delta",
         starts_on="2024-03-10",
         ends_on="2024-03-18",
@@ -718,7 +718,7 @@ def test_a_superuser_who_adds_a_mission_does_not_become_its_coordinator(client, 
 
 def test_the_mission_form_refuses_a_period_that_ends_before_it_starts(coordinator_client):
     data = read_form(coordinator_client.get(admin_url(Mission, "add")), Mission)
-    data.update(organisation="CIS", name="Backwards", slug="backwards")
+    data.update(organisation_en="CIS", name_en="Backwards", slug="backwards")
     data.update(starts_on="2024-03-18", ends_on="2024-03-10")
 
     response = coordinator_client.post(admin_url(Mission, "add"), data)
@@ -790,7 +790,7 @@ def test_moving_an_area_with_parts_to_another_election_is_refused(client, superu
 def test_renaming_an_area_in_the_admin_renames_its_parts_paths(coordinator_client, world):
     url = object_url(world.a.region)
     data = read_form(coordinator_client.get(url), Area)
-    data["name"] = "Alpha Province"
+    data["name_en"] = "Alpha Province"
 
     response = coordinator_client.post(url, data)
 

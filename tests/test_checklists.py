@@ -364,7 +364,7 @@ def _question(document, section, index):
         (
             lambda d: _question(d, 0, 0).update(translations={"Russian": {"text": "?"}}),
             "sections[0].questions[0].translations.Russian",
-            "not a language code",
+            "not one of the languages",
         ),
         (lambda d: d["sections"][1].update(questions={}), "sections[1].questions", "a list"),
         (lambda d: d.update(title="x" * 201), "title", "at most 200 characters"),
@@ -620,20 +620,23 @@ def test_adding_a_checklist_in_the_admin_takes_the_next_version(
         {
             "mission": personas.mission_a.pk,
             "code": "voting",
-            "title": "Voting, our own",
+            "title_en": "Voting, our own",
+            "title_ru": "Голосование",
             "phase": "voting",
-            "description": "",
+            "description_en": "",
             "sections-TOTAL_FORMS": "1",
             "sections-INITIAL_FORMS": "0",
             "sections-0-position": "0",
-            "sections-0-title": "Polling station",
+            "sections-0-title_en": "Polling station",
+            "sections-0-title_zh_hans": "投票站",
         },
     )
 
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.status_code == 302
     added = Checklist.objects.get(title="Voting, our own")
     assert added.version == 2
     assert list(added.sections.values_list("title", flat=True)) == ["Polling station"]
+    assert (added.title_ru, added.sections.get().title_zh_hans) == ("Голосование", "投票站")
 
 
 def test_the_question_page_refuses_what_a_checklist_file_could_not_carry(
@@ -652,7 +655,7 @@ def test_the_question_page_refuses_what_a_checklist_file_could_not_carry(
         section=question.section_id,
         choices="[]",
         concern_answers='["no"]',
-        translations=json.dumps({"ru": {"clear_sentence": "На {участках}."}}),
+        clear_sentence_ru="На {участках}.",
         min_value="",
         max_value="",
         concern_above="",
@@ -660,14 +663,16 @@ def test_the_question_page_refuses_what_a_checklist_file_could_not_carry(
     data.pop("checklist", None)
 
     refused = coordinator_client.post(url, data)
-    data["translations"] = json.dumps({"ru": {"text": "Вопрос"}})
+    data.update(clear_sentence_ru="", text_ru="Вопрос")
     accepted = coordinator_client.post(url, data)
 
     assert refused.status_code == 200
     assert "unknown placeholder {участках}" in refused.content.decode()
     assert accepted.status_code == 302
     question.refresh_from_db()
-    assert question.translations == {"ru": {"text": "Вопрос"}}
+    assert question.text_ru == "Вопрос"
+    assert not question.clear_sentence_ru
+    assert question.localized("text", "ru") == "Вопрос"
 
 
 def test_the_outsider_cannot_see_or_reach_another_missions_checklists(

@@ -265,7 +265,11 @@ def test_singular_counts_read_as_singular(personas):
 
 
 def test_the_statement_is_written_in_the_language_asked_for(demo):
-    StatementText.objects.create(mission=demo, section="introduction", language="ru", body="Текст.")
+    introduction, _created = StatementText.objects.get_or_create(
+        mission=demo, section="introduction"
+    )
+    introduction.body_ru = "Текст."
+    introduction.save()
 
     document = compose(demo, language="ru")
 
@@ -308,9 +312,7 @@ def test_a_statement_in_russian_uses_the_questions_russian_sentences(personas):
     questions = {q.code: q for q in checklist.questions.all()}
     info = questions["info_materials"]
     info.clear_sentence = "Every station displayed its information materials."
-    info.translations = {
-        "ru": {"clear_sentence": "На всех участках были информационные материалы."}
-    }
+    info.clear_sentence_ru = "На всех участках были информационные материалы."
     info.save()
     visit_submit(
         participation=personas.observer_participation,

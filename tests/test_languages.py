@@ -26,7 +26,7 @@ from reports.checklist_files import translations_read
 from reports.composer import figure, statement_compose
 from reports.document import Document, Paragraph, Section
 from reports.findings import findings_compute
-from reports.models import Statement, StatementText
+from reports.models import Statement
 from reports.renderers import render_docx, render_pdf
 from reports.statements import statement_request
 from tests.factories import MembershipFactory, MissionFactory, UserFactory
@@ -289,31 +289,6 @@ def test_the_statement_writes_its_dates_as_the_language_does(mission, language, 
 def test_the_composer_writes_numbers_as_the_language_does(language, written):
     with translation.override(language):
         assert figure(10101) == written
-
-
-# -- sections a language lacks, shown before compiling -----------------------------------------
-
-
-def test_the_coordinator_is_told_which_sections_a_language_lacks(mission):
-    StatementText.objects.create(mission=mission, section="introduction", language="en", body="A")
-    StatementText.objects.create(mission=mission, section="conclusions", language="en", body="B")
-    StatementText.objects.create(mission=mission, section="introduction", language="ru", body="В")
-    coordinator = UserFactory(username="coordinator")
-    MembershipFactory(mission=mission, user=coordinator, role=MissionMembership.Role.COORDINATOR)
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(coordinator)
-
-    text = text_of(client.get(reverse("statements:list", args=[mission.slug])))
-
-    assert (
-        "In Russian, this section has no text yet and would be printed empty: "
-        "Main conclusions: closing words." in text
-    )
-    assert (
-        "In Chinese, these sections have no text yet and would be printed empty: "
-        "Introduction; Main conclusions: closing words." in text
-    )
-    assert "In English" not in text
 
 
 # -- fonts ------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def checked(personas):
     for code, item in items.items():
         Question.objects.filter(pk=questions[code].pk).update(clear_item=item)
     Question.objects.filter(pk=questions["info_materials"].pk).update(
-        translations={"ru": {"clear_item": "информационные материалы"}}
+        clear_item_ru="информационные материалы"
     )
     for number, area, sealed, waiting in (
         ("1", one, "no", 10),

@@ -23,6 +23,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from missions.content_languages import columns, translated_fields
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
 from missions.selectors import missions_coordinated_by
 from reports.checklist_files import (
@@ -79,26 +80,28 @@ class QuestionForm(forms.ModelForm):
         widgets = {
             "concern_answers": forms.TextInput(attrs={"size": 14}),
             "choices": forms.Textarea(attrs={"rows": 3, "cols": 60}),
-            "translations": forms.Textarea(attrs={"rows": 4, "cols": 60}),
         }
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        values = {
-            field: cleaned[field] if field in cleaned else getattr(self.instance, field)
-            for field in QUESTION_KEYS.values()
-        }
+        question = Question()
+        # The texts are edited in each language (text_en, text_ru, …): check them all.
+        translated = set(translated_fields(Question))
+        for field in QUESTION_KEYS.values():
+            for name in columns(field) if field in translated else [field]:
+                value = cleaned[name] if name in cleaned else getattr(self.instance, name)
+                setattr(question, name, value)
         try:
-            as_filed = question_check(Question(**values))
+            as_filed = question_check(question)
         except ChecklistFileError as error:
             key = error.where.split(".")[0].split("[")[0]
             field = QUESTION_KEYS.get(key)
             self.add_error(field if field in self.fields else None, error.message)
             return cleaned
         # Store what the file would carry: choice values as text, yes/no answers spelled out.
-        for field in ("choices", "concern_answers", "translations"):
+        for field in ("choices", "concern_answers"):
             if field in cleaned:
                 cleaned[field] = getattr(as_filed, field)
         return cleaned
@@ -490,7 +493,6 @@ class QuestionAdmin(MissionScopedAdmin):
             _("In the statement"),
             {"fields": ["reference", "clear_sentence", "clear_item", "concern_sentence"]},
         ),
-        (_("Translations"), {"fields": ["translations"], "classes": ["collapse"]}),
     ]
 
     def get_ordering(self, request):

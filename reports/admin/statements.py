@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from missions.content_languages import in_language, languages
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
 from reports.models import Statement, StatementDocument, StatementText
 from reports.statements import statement_request
@@ -30,16 +31,17 @@ def _moment(moment) -> str:
 @admin.register(StatementText)
 class StatementTextAdmin(MissionScopedAdmin):
     mission_lookup = "mission"
-    list_display = ["section", "language", "mission", "updated_at"]
+    list_display = ["section", "written_in", "mission", "updated_at"]
     list_display_links = ["section"]
     # Only the missions the user's own texts belong to: other missions' names stay hidden.
-    list_filter = [("mission", admin.RelatedOnlyFieldListFilter), "section", "language"]
+    list_filter = [("mission", admin.RelatedOnlyFieldListFilter), "section"]
     list_select_related = ["mission"]
     search_fields = ["body", "mission__name"]
     autocomplete_fields = ["mission"]
-    fields = ["mission", "section", "language", "body", "updated_at"]
+    # The body is edited in each language side by side (body [en], body [ru], …).
+    fields = ["mission", "section", "body", "updated_at"]
     readonly_fields = ["updated_at"]
-    ordering = ["mission", "section", "language"]
+    ordering = ["mission", "section"]
     formfield_overrides = {
         models.TextField: {
             "widget": forms.Textarea(
@@ -52,6 +54,12 @@ class StatementTextAdmin(MissionScopedAdmin):
             )
         },
     }
+
+    @admin.display(description=_("written in"))
+    def written_in(self, obj: StatementText) -> str:
+        return ", ".join(
+            language for language in languages() if (in_language(obj, "body", language) or "")
+        )
 
 
 class StatementDocumentInline(MissionScopedInlineMixin, admin.TabularInline):
