@@ -74,6 +74,21 @@ TEMPLATES = [
     },
 ]
 
+# --- Production fails closed (security) ---------------------------------------------------
+# With DEBUG off the embedded SQLite file and in-process jobs would lose data and statements
+# silently; production must name its PostgreSQL and Redis. EMBEDDED_SERVICES=true is the
+# explicit opt-out (the test suite uses it to run on SQLite).
+EMBEDDED_SERVICES = env_bool("EMBEDDED_SERVICES", default=DEBUG)
+if not EMBEDDED_SERVICES:
+    _missing = [name for name in ("DATABASE_URL", "REDIS_URL") if env_str(name) is None]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"{' and '.join(_missing)} must be set when DEBUG is off: production runs on "
+            "PostgreSQL (DATABASE_URL=postgres://…) and Redis (REDIS_URL=redis://…). "
+            "Set EMBEDDED_SERVICES=true to run on SQLite with in-process jobs anyway."
+        )
+# --- end production fails closed -----------------------------------------------------------
+
 DATABASES = {
     "default": dj_database_url.parse(
         env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
