@@ -7,6 +7,8 @@ top-level keys; a reader refuses keys it does not know rather than silently drop
 it cannot store.
 """
 
+import datetime
+import json
 import re
 import zoneinfo
 from collections.abc import Iterable
@@ -92,6 +94,80 @@ class BundleError(Exception):
         self.where = where
         self.message = message
         super().__init__(f"{where}: {message}" if where else message)
+
+
+# A bundle nests areas in areas and values in lists; no real mission goes near this depth,
+# and a deeper document would exhaust Python's recursion on the way in.
+MAX_DEPTH = 64
+
+
+def bundle_parse(text: str) -> Any:
+    """Read a bundle's JSON text, refusing what is not JSON or nests deeper than MAX_DEPTH."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BundleError(
+            "",
+            _("not valid JSON (line %(line)d, column %(column)d: %(reason)s)")
+            % {"line": error.lineno, "column": error.colno, "reason": error.msg},
+        ) from None
+    except RecursionError:
+        raise BundleError("", _("the document nests too deeply.")) from None
+    bundle_depth_check(data)
+    return data
+
+
+def bundle_depth_check(data: Any) -> None:
+    """Raise BundleError if lists and objects nest deeper than MAX_DEPTH."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise BundleError(
+                    "",
+                    _("the document nests deeper than %(limit)d levels.") % {"limit": MAX_DEPTH},
+                )
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
+# What JSON type each kind of model field accepts in a bundle. A date must be written as
+# text ("2022-11-20"); a number where text is expected, or an object where a number is,
+# is refused by name instead of failing deep inside the model's parsing.
+_TEXT = (str,)
+_FIELD_TYPES: tuple[tuple[type[models.Field], tuple[type, ...], str], ...] = (
+    (models.BooleanField, (bool,), "true or false"),
+    (models.DateTimeField, (str, datetime.datetime), "a date and time as text"),
+    (models.DateField, (str, datetime.date), "a date as text (YYYY-MM-DD)"),
+    (models.TimeField, (str, datetime.time), "a time as text (HH:MM)"),
+    (models.DecimalField, (int, float, str, Decimal), "a number"),
+    (models.FloatField, (int, float), "a number"),
+    (models.IntegerField, (int,), "a whole number"),
+    (models.CharField, _TEXT, "text"),
+    (models.TextField, _TEXT, "text"),
+)
+
+
+def _types_check(instance: models.Model, where: str) -> None:
+    for field in instance._meta.concrete_fields:
+        if field.is_relation:
+            continue
+        value = getattr(instance, field.attname, None)
+        if value is None:
+            continue
+        for kind, accepted, expected in _FIELD_TYPES:
+            if isinstance(field, kind):
+                wrong = not isinstance(value, accepted) or (
+                    isinstance(value, bool) and bool not in accepted
+                )
+                if wrong:
+                    raise BundleError(
+                        f"{where}.{field.name}" if where else field.name,
+                        _("expected %(expected)s, not %(value)s.")
+                        % {"expected": _(expected), "value": json.dumps(value, default=str)[:60]},
+                    )
+                break
 
 
 # ---------------------------------------------------------------------------------------
@@ -370,6 +446,7 @@ def _refused(error: ValidationError, where: str) -> BundleError:
 
 def _save(instance: models.Model, where: str, exclude: Iterable[str] = ()) -> None:
     """Validate like a form would, naming the bundle path of the first bad field, and save."""
+    _types_check(instance, where)
     try:
         instance.full_clean(exclude=list(exclude))
     except ValidationError as error:
@@ -390,6 +467,7 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
 
     Raise BundleError naming the place in the bundle that is wrong; nothing is written then.
     """
+    bundle_depth_check(bundle)
     root = _object(
         bundle,
         "",
@@ -578,12 +656,14 @@ def _import_stations(election: Election, areas_by_path: dict[str, Area], station
             election=election,
             area=area,
         )
-        station.number = str(station.number)
+        if isinstance(station.number, int | float) and not isinstance(station.number, bool):
+            station.number = str(station.number)
         if station.number in by_number:
             raise BundleError(
                 f"{where}.number",
                 _("polling station No. %(number)s appears twice.") % {"number": station.number},
             )
+        _types_check(station, where)
         try:
             # Uniqueness is settled by the set above within this new election; skip the
             # per-row database look-up so a 10,000-station bundle stays fast.

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from missions.models import Mission
 from observers.models import Participation
-from reports.attachments import attachment_check
+from reports.attachments import attachment_clean
 from reports.models import (
     Answer,
     Attachment,
@@ -156,15 +156,15 @@ def _attachments_store(
 ) -> list[Attachment]:
     stored = []
     for upload in files:
-        content_type = attachment_check(upload)
+        content_type, content = attachment_clean(upload)
         attachment = Attachment(
             visit=visit,
             original_name=upload.name[:255],
             content_type=content_type,
-            size=upload.size,
+            size=content.size,
             uploaded_by=user,
         )
-        attachment.file.save("upload", upload, save=False)
+        attachment.file.save("upload", content, save=False)
         attachment.save()
         stored.append(attachment)
     return stored
