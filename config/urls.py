@@ -13,6 +13,7 @@ urlpatterns = [
     path("", mission_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),  # password, two-factor (security)
     path("admin/", admin.site.urls),
     path("missions/<slug:slug>/", include("reports.urls")),
     path("missions/<slug:slug>/statements/", include("reports.statement_urls")),
