@@ -225,7 +225,9 @@ INSTALLED_APPS += [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "auditlog",
     "accounts",
+    "audit",
 ]
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out user or address is refused before the password is checked.
@@ -238,9 +240,15 @@ MIDDLEWARE += [
     "accounts.middleware.PermissionsPolicyMiddleware",
     # After authentication and messages: the idle timeout and the second factor.
     "accounts.middleware.AccountSecurityMiddleware",
+    # Who made a change, for the audit trail (django-auditlog).
+    "auditlog.middleware.AuditlogMiddleware",
+    "audit.middleware.AuditActorMiddleware",
     # Last, as django-axes requires: turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+# The audit trail stores changes as JSON; the mission of each entry is in additional_data.
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
 # Locked out per account and, separately, per address: guessing one user's password from
 # many addresses, or many users' from one, both stop after LOGIN_FAILURE_LIMIT tries.

@@ -17,5 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("missions/<slug:slug>/", include("reports.urls")),
     path("missions/<slug:slug>/statements/", include("reports.statement_urls")),
+    path("missions/<slug:slug>/audit/", include("audit.urls")),  # audit trail (security)
     path("press/", include("reports.press_urls")),
 ]

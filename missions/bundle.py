@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_event
 from missions.models import ActivityStation, Candidate, Election, Mission, MissionActivity
 from observers.models import Delegation, Observer, Participation, Team
 from reports.checklist_files import (
@@ -539,6 +540,11 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
         where = f"statement_texts[{index}]"
         values = _object(text_data, where, ("section", "language"), STATEMENT_TEXT_FIELDS)
         _save(_build(StatementText, values, mission=mission), where)
+    audit_event(
+        instance=mission,
+        changes={"import": ["", "mission bundle"]},
+        note="import of a mission bundle",
+    )
     return mission
 
 

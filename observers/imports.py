@@ -17,6 +17,7 @@ from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 from import_export.fields import Field
 
+from audit.services import audit_import
 from missions.imports import (
     ErrorLog,
     ImportResult,
@@ -116,6 +117,13 @@ def observers_import(
         result.delegations_created = len(roster.new_delegations)
         if not dry_run:
             roster.save(result, person_fields, participation_fields)
+            audit_import(
+                mission=mission,
+                what="observers",
+                file_name=file_name,
+                created=result.created,
+                updated=result.updated,
+            )
     return result
 
 

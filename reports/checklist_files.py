@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from auditlog.models import LogEntry
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from audit.services import audit_rows
 from missions.models import Mission, Phase
 from reports.models import Checklist, Question, Section, Severity, sentence_problem
 from reports.services import checklist_next_version
@@ -402,6 +404,12 @@ def checklist_create_from_data(
             )
             questions.append(question)
     Question.objects.bulk_create(questions)
+    audit_rows(
+        rows=questions,
+        changes={"checklist": ["", str(checklist)]},
+        action=LogEntry.Action.CREATE,
+        note="checklist file",
+    )
     return checklist
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -15,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_rows
 from missions.models import Mission
 from observers.models import Participation
 from reports.attachments import attachment_clean
@@ -461,4 +463,10 @@ def checklist_new_version(*, checklist: Checklist) -> Checklist:
             question.checklist = copy
             question.section = new_section
         Question.objects.bulk_create(questions)
+        audit_rows(
+            rows=questions,
+            changes={"checklist": [str(checklist), str(copy)]},
+            action=LogEntry.Action.CREATE,
+            note="new checklist version",
+        )
     return copy

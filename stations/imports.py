@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from import_export.fields import Field
 
+from audit.services import audit_import
 from missions.imports import (
     CellInvalid,
     ErrorLog,
@@ -153,6 +154,13 @@ def stations_import(
         if not dry_run:
             PollingStation.objects.bulk_create(result.created, batch_size=BATCH_SIZE)
             _stations_update(changed_in)
+            audit_import(
+                mission=election.mission,
+                what="polling stations",
+                file_name=file_name,
+                created=result.created,
+                updated=result.updated,
+            )
     return result
 
 
