@@ -18,23 +18,24 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def force_login_passes_the_second_factor(monkeypatch):
-    """A test's force_login stands for a completed login, second factor included.
+def test_client_logins_pass_the_second_factor(monkeypatch):
+    """A test client's force_login() or login() stands for a completed login, second
+    factor included.
 
-    Real logins owe the second factor (tests/test_accounts.py logs in through the pages and
+    Real logins through the login pages owe the second factor (tests/test_accounts.py
     checks that); tests about other pages start from a session that has given it.
     """
     from accounts.services import MFA_SESSION_KEY, MFA_VERIFIED
 
-    original = Client.force_login
+    original = Client._login
 
-    def force_login(self, user, backend=None):
+    def _login(self, user, backend=None):
         original(self, user, backend)
         session = self.session
         session[MFA_SESSION_KEY] = MFA_VERIFIED
         session.save()
 
-    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "_login", _login)
 
 
 @dataclass
