@@ -25,23 +25,13 @@ def _remote_addr() -> str | None:
     return current[1] if current else None
 
 
-def audit_rows(
-    *,
+def _entries(
     rows: Iterable[models.Model],
     changes: dict[str, list[Any]],
-    actor: AbstractBaseUser | None = None,
-    action: int = LogEntry.Action.UPDATE,
-    note: str = "",
-) -> int:
-    """Record one entry per row for a write made with .update() or bulk_create.
-
-    `changes` maps each field to [before, after] as the trail shows it; pass the rows as
-    they were before the write (their str() names them in the trail). Returns how many
-    entries were written (one INSERT in all).
-    """
-    rows = list(rows)
-    if not rows:
-        return 0
+    actor: AbstractBaseUser | None,
+    action: int,
+    note: str,
+) -> list[LogEntry]:
     who = _actor(actor)
     address = _remote_addr()
     now = timezone.now()
@@ -68,6 +58,24 @@ def audit_rows(
                 additional_data=extra or None,
             )
         )
+    return entries
+
+
+def audit_rows(
+    *,
+    rows: Iterable[models.Model],
+    changes: dict[str, list[Any]],
+    actor: AbstractBaseUser | None = None,
+    action: int = LogEntry.Action.UPDATE,
+    note: str = "",
+) -> int:
+    """Record one entry per row for a write made with .update() or bulk_create.
+
+    `changes` maps each field to [before, after] as the trail shows it; pass the rows as
+    they were before the write (their str() names them in the trail). Returns how many
+    entries were written (one INSERT in all).
+    """
+    entries = _entries(rows, changes, actor, action, note)
     LogEntry.objects.bulk_create(entries)
     return len(entries)
 
@@ -93,24 +101,15 @@ def audit_import(
     actor: AbstractBaseUser | None = None,
 ) -> None:
     """Record an import into a mission: one entry on the mission (what, which file, how
-    many) and one per row it created or changed, in one INSERT."""
+    many) and one per row it created or changed, all in one INSERT."""
     created, updated = list(created), list(updated)
     note = f"import of {what} from {file_name}" if file_name else f"import of {what}"
-    audit_event(
-        instance=mission,
-        changes={
-            "import": ["", what],
-            "created": ["", len(created)],
-            "updated": ["", len(updated)],
-        },
-        actor=actor,
-        note=note,
+    counts = {"import": ["", what], "created": ["", len(created)], "updated": ["", len(updated)]}
+    rows_changed = {"import": ["", file_name]}
+    LogEntry.objects.bulk_create(
+        [
+            *_entries([mission], counts, actor, LogEntry.Action.UPDATE, note),
+            *_entries(created, rows_changed, actor, LogEntry.Action.CREATE, note),
+            *_entries(updated, rows_changed, actor, LogEntry.Action.UPDATE, note),
+        ]
     )
-    audit_rows(
-        rows=created,
-        changes={"import": ["", file_name]},
-        actor=actor,
-        action=LogEntry.Action.CREATE,
-        note=note,
-    )
-    audit_rows(rows=updated, changes={"import": ["", file_name]}, actor=actor, note=note)
