@@ -93,6 +93,8 @@ def test_the_main_pages_load_under_the_policy_without_a_violation(
         page.add_init_script(VIOLATIONS)
         for url in urls:
             seen[(user and user.username, url)] = visit_under_policy(page, live_server.url + url)
+            if url == reverse("mfa_setup"):
+                page.screenshot(path=artefacts / "mfa-setup.png", full_page=True)
     page.screenshot(path=artefacts / "csp-admin-visit.png", full_page=True)
 
     assert {url: found for url, found in seen.items() if found} == {}
