@@ -351,3 +351,14 @@ def test_a_head_of_mission_without_staff_status_owes_the_second_factor(db, clien
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa_verify"))
+
+
+def test_a_staff_login_on_the_admin_login_page_owes_the_second_factor(db, client):
+    user_with_password("coord", is_staff=True)
+
+    response = log_in(client, "coord", page=ADMIN_LOGIN)
+    admin_index = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert admin_index.status_code == 302
+    assert admin_index["Location"].startswith(reverse("mfa_verify"))

@@ -263,3 +263,11 @@ def test_the_missions_trail_page_has_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert len(response.context["entries"]) >= size
+
+
+def test_the_missions_admin_page_links_to_its_trail(coordinator_client, personas):
+    page = coordinator_client.get(
+        reverse("admin:missions_mission_change", args=[personas.mission_a.pk])
+    )
+
+    assert f'href="{reverse("audit:mission", args=["mission-a"])}"' in page.text
