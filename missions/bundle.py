@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.services import audit_event
 from missions.models import ActivityStation, Candidate, Election, Mission, MissionActivity
@@ -137,16 +138,16 @@ def bundle_depth_check(data: Any) -> None:
 # text ("2022-11-20"); a number where text is expected, or an object where a number is,
 # is refused by name instead of failing deep inside the model's parsing.
 _TEXT = (str,)
-_FIELD_TYPES: tuple[tuple[type[models.Field], tuple[type, ...], str], ...] = (
-    (models.BooleanField, (bool,), "true or false"),
-    (models.DateTimeField, (str, datetime.datetime), "a date and time as text"),
-    (models.DateField, (str, datetime.date), "a date as text (YYYY-MM-DD)"),
-    (models.TimeField, (str, datetime.time), "a time as text (HH:MM)"),
-    (models.DecimalField, (int, float, str, Decimal), "a number"),
-    (models.FloatField, (int, float), "a number"),
-    (models.IntegerField, (int,), "a whole number"),
-    (models.CharField, _TEXT, "text"),
-    (models.TextField, _TEXT, "text"),
+_FIELD_TYPES: tuple[tuple[type[models.Field], tuple[type, ...], Any], ...] = (
+    (models.BooleanField, (bool,), gettext_lazy("true or false")),
+    (models.DateTimeField, (str, datetime.datetime), gettext_lazy("a date and time as text")),
+    (models.DateField, (str, datetime.date), gettext_lazy("a date as text (YYYY-MM-DD)")),
+    (models.TimeField, (str, datetime.time), gettext_lazy("a time as text (HH:MM)")),
+    (models.DecimalField, (int, float, str, Decimal), gettext_lazy("a number")),
+    (models.FloatField, (int, float), gettext_lazy("a number")),
+    (models.IntegerField, (int,), gettext_lazy("a whole number")),
+    (models.CharField, _TEXT, gettext_lazy("text")),
+    (models.TextField, _TEXT, gettext_lazy("text")),
 )
 
 
@@ -166,7 +167,7 @@ def _types_check(instance: models.Model, where: str) -> None:
                     raise BundleError(
                         f"{where}.{field.name}" if where else field.name,
                         _("expected %(expected)s, not %(value)s.")
-                        % {"expected": _(expected), "value": json.dumps(value, default=str)[:60]},
+                        % {"expected": expected, "value": json.dumps(value, default=str)[:60]},
                     )
                 break
 
