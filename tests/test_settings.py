@@ -17,6 +17,9 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # The test settings put their own defaults into os.environ; production mode gets none.
     ours = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "EMBEDDED_SERVICES")
     ours += ("DATABASE_URL", "REDIS_URL")
+    # The browser tests' conftest allows Django's ORM in Playwright's event loop; a
+    # production process never has that (check --deploy refuses it).
+    ours += ("DJANGO_ALLOW_ASYNC_UNSAFE",)
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
