@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps browser-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean messages messages-update messages-check drills
+.PHONY: help install system-deps browser-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean messages messages-update messages-check drills lock lock-check
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
@@ -32,14 +32,22 @@ system-deps:
 		echo "PDF statements need: $$missing (sudo apt-get install $$missing)"; \
 	fi
 
-$(VENV)/.installed: pyproject.toml
+# --- reproducible installs (security) ------------------------------------------------------
+# requirements.lock pins every package, with hashes, for Python 3.11 on any platform; it is
+# made from pyproject.toml by `make lock` (uv), and installed as it is: nothing resolves the
+# newest versions at install time. After adding a dependency to pyproject.toml: `make lock`.
+LOCK := requirements.lock
+LOCK_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes \
+	--universal --python-version 3.11 --no-header --quiet
+
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed messages
 
 # Translation catalogues: locale/<language>/LC_MESSAGES/django.po are committed and written by
 # translators; the .mo files Django reads are built from them here (GNU gettext's msgfmt).
@@ -65,6 +73,22 @@ messages-update: $(VENV)/.installed
 # Fails on an untranslated or fuzzy entry, a stale .mo, or a marked string the catalogues lack.
 messages-check: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_translations.py
+
+# Regenerate the lock after changing dependencies in pyproject.toml; versions already
+# locked stay unless pyproject.toml rules them out (`make lock UPGRADE=1` takes the newest).
+lock: install
+	$(LOCK_COMPILE) $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	@echo "$(LOCK) written; commit it with pyproject.toml."
+
+# CI: the lock must be what `make lock` would write from pyproject.toml now.
+lock-check: install
+	@cp $(LOCK) $(VENV)/lock-check.txt
+	@$(LOCK_COMPILE) -o $(VENV)/lock-check.txt
+	@diff -u $(LOCK) $(VENV)/lock-check.txt || { echo "$(LOCK) does not match pyproject.toml: run 'make lock' and commit it."; exit 1; }
+	@echo "$(LOCK) matches pyproject.toml."
+# --- end reproducible installs --------------------------------------------------------------
+
+install: $(VENV)/.installed messages
 
 migrate: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput

@@ -146,6 +146,7 @@ def environment_set(args: argparse.Namespace) -> dict[str, str]:
     env = {
         "DATABASE_URL": f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{args.database}",
         "DEBUG": "false",
+        "EMBEDDED_SERVICES": "true",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",

@@ -81,6 +81,21 @@ TEMPLATES = [
     },
 ]
 
+# --- Production fails closed (security) ---------------------------------------------------
+# With DEBUG off the embedded SQLite file and in-process jobs would lose data and statements
+# silently; production must name its PostgreSQL and Redis. EMBEDDED_SERVICES=true is the
+# explicit opt-out (the test suite uses it to run on SQLite).
+EMBEDDED_SERVICES = env_bool("EMBEDDED_SERVICES", default=DEBUG)
+if not EMBEDDED_SERVICES:
+    _missing = [name for name in ("DATABASE_URL", "REDIS_URL") if env_str(name) is None]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"{' and '.join(_missing)} must be set when DEBUG is off: production runs on "
+            "PostgreSQL (DATABASE_URL=postgres://…) and Redis (REDIS_URL=redis://…). "
+            "Set EMBEDDED_SERVICES=true to run on SQLite with in-process jobs anyway."
+        )
+# --- end production fails closed -----------------------------------------------------------
+
 DATABASES = {
     "default": dj_database_url.parse(
         env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
@@ -142,8 +157,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
-# A cell starting with "=" must not run as a formula in the coordinator's spreadsheet.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# A cell that a spreadsheet would run as a formula (= + - @ tab CR) is neutralised by the
+# exports' own formats (missions.imports.SafeCSV / SafeXLSX), which keep the value whole.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # Celery: a real Redis broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss"))
@@ -254,6 +270,120 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # The PDF renderer narrates every layout step at INFO.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        # Every login and lockout is in the database (admin: Axes); the log keeps warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+
+# --- Security: login throttling, MFA, CSP, sessions, audit (README "Security") -------------
+import datetime  # noqa: E402
+
+INSTALLED_APPS += [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
+    "auditlog",
+    "accounts",
+    "audit",
+]
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out user or address is refused before the password is checked.
+    "accounts.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += [
+    # Content-Security-Policy on every response (policy below).
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.PermissionsPolicyMiddleware",
+    # After authentication and messages: the idle timeout and the second factor.
+    "accounts.middleware.AccountSecurityMiddleware",
+    # Who made a change, for the audit trail (django-auditlog).
+    "auditlog.middleware.AuditlogMiddleware",
+    "audit.middleware.AuditActorMiddleware",
+    # Last, as django-axes requires: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+# The audit trail stores changes as JSON; the mission of each entry is in additional_data.
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
+# Locked out per account and, separately, per address: guessing one user's password from
+# many addresses, or many users' from one, both stop after LOGIN_FAILURE_LIMIT tries.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "accounts.backends.client_ip"
+AXES_VERBOSE = False
+
+# Sessions: logged out after SESSION_IDLE_MINUTES without a request, and after
+# SESSION_MAX_HOURS in any case (an election day is long; two weeks was too long).
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_MINUTES", 60) * 60
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 16) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+if SESSION_IDLE_TIMEOUT < 60:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES must be at least 1.")
+
+# Two-factor authentication (django-otp): the issuer shown in the authenticator app.
+OTP_TOTP_ISSUER = env_str("MFA_ISSUER", "Observa")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Password reset e-mails. Without EMAIL_HOST they are printed to the log (development).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "observa@localhost")
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images only from this
+# site's own files; no inline script or style, no eval, no framing, no plugins. A page that
+# needs a script puts it in static/ and loads it with <script src>; data for it goes in
+# data-* attributes or {{ value|json_script:"id" }} (a JSON block, which is not run).
+# `data:` images are Bootstrap's and the admin's icons inside their CSS files.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no page uses; a page that needs one (e.g. geolocation for a form) must
+# list it here as ["self"] rather than drop the header.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "interest-cohort": [],
+}
+# --- end security -------------------------------------------------------------------------

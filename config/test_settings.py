@@ -6,6 +6,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# The suite may run on SQLite with in-process jobs (CI sets DATABASE_URL and REDIS_URL).
+os.environ.setdefault("EMBEDDED_SERVICES", "true")
 
 from config.settings import *  # noqa: F403
 

@@ -16,10 +16,12 @@ urlpatterns = [
     path("", mission_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),  # password, two-factor (security)
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("missions/<slug:slug>/", include("reports.urls")),
     path("missions/<slug:slug>/statements/", include("reports.statement_urls")),
+    path("missions/<slug:slug>/audit/", include("audit.urls")),  # audit trail (security)
     path("press/", include("reports.press_urls")),
     path("api/", observer_api.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

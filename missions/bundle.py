@@ -7,6 +7,8 @@ top-level keys; a reader refuses keys it does not know rather than silently drop
 it cannot store.
 """
 
+import datetime
+import json
 import re
 import zoneinfo
 from collections.abc import Iterable
@@ -18,7 +20,9 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from audit.services import audit_event
 from missions.content_languages import translated_fields, translations_of, translations_set
 from missions.models import (
     ActivityStation,
@@ -116,6 +120,80 @@ class BundleError(Exception):
         self.where = where
         self.message = message
         super().__init__(f"{where}: {message}" if where else message)
+
+
+# A bundle nests areas in areas and values in lists; no real mission goes near this depth,
+# and a deeper document would exhaust Python's recursion on the way in.
+MAX_DEPTH = 64
+
+
+def bundle_parse(text: str) -> Any:
+    """Read a bundle's JSON text, refusing what is not JSON or nests deeper than MAX_DEPTH."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BundleError(
+            "",
+            _("not valid JSON (line %(line)d, column %(column)d: %(reason)s)")
+            % {"line": error.lineno, "column": error.colno, "reason": error.msg},
+        ) from None
+    except RecursionError:
+        raise BundleError("", _("the document nests too deeply.")) from None
+    bundle_depth_check(data)
+    return data
+
+
+def bundle_depth_check(data: Any) -> None:
+    """Raise BundleError if lists and objects nest deeper than MAX_DEPTH."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise BundleError(
+                    "",
+                    _("the document nests deeper than %(limit)d levels.") % {"limit": MAX_DEPTH},
+                )
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
+# What JSON type each kind of model field accepts in a bundle. A date must be written as
+# text ("2022-11-20"); a number where text is expected, or an object where a number is,
+# is refused by name instead of failing deep inside the model's parsing.
+_TEXT = (str,)
+_FIELD_TYPES: tuple[tuple[type[models.Field], tuple[type, ...], Any], ...] = (
+    (models.BooleanField, (bool,), gettext_lazy("true or false")),
+    (models.DateTimeField, (str, datetime.datetime), gettext_lazy("a date and time as text")),
+    (models.DateField, (str, datetime.date), gettext_lazy("a date as text (YYYY-MM-DD)")),
+    (models.TimeField, (str, datetime.time), gettext_lazy("a time as text (HH:MM)")),
+    (models.DecimalField, (int, float, str, Decimal), gettext_lazy("a number")),
+    (models.FloatField, (int, float), gettext_lazy("a number")),
+    (models.IntegerField, (int,), gettext_lazy("a whole number")),
+    (models.CharField, _TEXT, gettext_lazy("text")),
+    (models.TextField, _TEXT, gettext_lazy("text")),
+)
+
+
+def _types_check(instance: models.Model, where: str) -> None:
+    for field in instance._meta.concrete_fields:
+        if field.is_relation:
+            continue
+        value = getattr(instance, field.attname, None)
+        if value is None:
+            continue
+        for kind, accepted, expected in _FIELD_TYPES:
+            if isinstance(field, kind):
+                wrong = not isinstance(value, accepted) or (
+                    isinstance(value, bool) and bool not in accepted
+                )
+                if wrong:
+                    raise BundleError(
+                        f"{where}.{field.name}" if where else field.name,
+                        _("expected %(expected)s, not %(value)s.")
+                        % {"expected": expected, "value": json.dumps(value, default=str)[:60]},
+                    )
+                break
 
 
 # ---------------------------------------------------------------------------------------
@@ -493,6 +571,7 @@ def _refused(error: ValidationError, where: str) -> BundleError:
 
 def _save(instance: models.Model, where: str, exclude: Iterable[str] = ()) -> None:
     """Validate like a form would, naming the bundle path of the first bad field, and save."""
+    _types_check(instance, where)
     try:
         instance.full_clean(exclude=list(exclude))
     except ValidationError as error:
@@ -513,6 +592,7 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
 
     Raise BundleError naming the place in the bundle that is wrong; nothing is written then.
     """
+    bundle_depth_check(bundle)
     # The plain keys are the English texts, whatever language the person importing uses.
     with translation.override(settings.LANGUAGE_CODE):
         return _import(bundle, slug)
@@ -607,6 +687,11 @@ def _import(bundle: Any, slug: str | None) -> Mission:
     _import_assignments(teams, stations, _list(root.get("assignments", []), "assignments"))
     _import_visits(mission, members, stations, checklists, _list(root.get("visits", []), "visits"))
     _import_statement_texts(mission, _list(root.get("statement_texts", []), "statement_texts"))
+    audit_event(
+        instance=mission,
+        changes={"import": ["", "mission bundle"]},
+        note="import of a mission bundle",
+    )
     return mission
 
 
@@ -780,12 +865,14 @@ def _import_stations(election: Election, areas_by_path: dict[str, Area], station
             area=area,
         )
         translations_set(station, _read_translations(values, where, PollingStation, STATION_FIELDS))
-        station.number = str(station.number)
+        if isinstance(station.number, int | float) and not isinstance(station.number, bool):
+            station.number = str(station.number)
         if station.number in by_number:
             raise BundleError(
                 f"{where}.number",
                 _("polling station No. %(number)s appears twice.") % {"number": station.number},
             )
+        _types_check(station, where)
         try:
             # Uniqueness is settled by the set above within this new election; skip the
             # per-row database look-up so a 10,000-station bundle stays fast.

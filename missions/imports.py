@@ -16,6 +16,7 @@ import csv
 import datetime
 import io
 import re
+import zipfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -43,6 +44,11 @@ from missions.models import Mission
 from missions.selectors import missions_coordinated_by
 
 MAX_ERRORS = 50
+# Kazakhstan has 10,101 polling stations; a file five times that is a mistake or an attack.
+MAX_ROWS = 50_000
+# An XLSX file is a zip: a few kilobytes can unpack to gigabytes. The parts are added up
+# from the archive's directory before anything is unpacked.
+XLSX_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 XLSX_SIGNATURE = b"PK\x03\x04"
 CSV_DELIMITERS = ",;\t"
 
@@ -236,7 +242,47 @@ def _not_a_spreadsheet(file_name: str) -> ImportRejected:
     )
 
 
+def _too_many_rows() -> ImportRejected:
+    return ImportRejected(
+        [
+            RowError(
+                None,
+                None,
+                _("The file has more than %(limit)s rows; split it into smaller files.")
+                % {"limit": f"{MAX_ROWS:,}"},
+            )
+        ]
+    )
+
+
+def _xlsx_unpacked_size_check(file_name: str, content: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _not_a_spreadsheet(file_name) from None
+    if unpacked > XLSX_MAX_UNPACKED_BYTES:
+        raise ImportRejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    _(
+                        "“%(file)s” unpacks to %(size)d MB, more than the %(limit)d MB a "
+                        "workbook may hold here; save it as CSV or split it."
+                    )
+                    % {
+                        "file": file_name,
+                        "size": unpacked // (1024 * 1024),
+                        "limit": XLSX_MAX_UNPACKED_BYTES // (1024 * 1024),
+                    },
+                )
+            ]
+        )
+
+
 def _xlsx_grid(file_name: str, content: bytes) -> Iterator[Sequence[Any]]:
+    _xlsx_unpacked_size_check(file_name, content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
@@ -247,7 +293,13 @@ def _xlsx_grid(file_name: str, content: bytes) -> Iterator[Sequence[Any]]:
         sheet = workbook.worksheets[0]
         # Some writers store a wrong sheet size; without it openpyxl reads every cell there is.
         sheet.reset_dimensions()
-        rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            if len(rows) > MAX_ROWS:
+                raise _too_many_rows()
+            rows.append(tuple(row))
+    except ImportRejected:
+        raise
     except Exception:
         raise _not_a_spreadsheet(file_name) from None
     finally:
@@ -273,7 +325,10 @@ def _csv_grid(file_name: str, content: bytes) -> Iterator[Sequence[Any]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     try:
-        rows.extend(reader)
+        for row in reader:
+            if len(rows) > MAX_ROWS:
+                raise _too_many_rows()
+            rows.append(row)
     except csv.Error as error:
         raise ImportRejected(
             [
@@ -291,7 +346,12 @@ def _cell_clean(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        value = value.strip()
+        # Our exports lead a formula-like cell with a quote (cell_neutralise); reading one
+        # back gives the value as it was.
+        if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_TRIGGERS):
+            return value[1:]
+        return value
     return value
 
 
@@ -572,6 +632,37 @@ class SpreadsheetResource(ModelResource):
         return result
 
 
+# A cell starting with one of these is read as a formula by Excel or LibreOffice (tab and
+# carriage return hide one behind whitespace). OWASP's advice: lead with a quote, which the
+# spreadsheet shows as text; the value stays readable and nothing in it is lost.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_neutralise(value: Any) -> Any:
+    """Return a text cell prefixed with ' if a spreadsheet would take it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+class _FormulaSafeExport:
+    """Neutralise every text cell of an export before it is written (CSV and XLSX alike)."""
+
+    def export_data(self, dataset, **kwargs):
+        safe = tablib.Dataset(headers=dataset.headers, title=dataset.title)
+        for row in dataset:
+            safe.append([cell_neutralise(cell) for cell in row])
+        return super().export_data(safe, **kwargs)
+
+
+class SafeCSV(_FormulaSafeExport, base_formats.CSV):
+    pass
+
+
+class SafeXLSX(_FormulaSafeExport, base_formats.XLSX):
+    pass
+
+
 class MissionImportExportMixin(ImportExportMixin):
     """Import and export a mission's rows from the admin changelist, as CSV or XLSX.
 
@@ -583,7 +674,7 @@ class MissionImportExportMixin(ImportExportMixin):
     confirm_form_class = MissionConfirmImportForm
     import_template_name = "admin/missions/import.html"
     import_formats = [SpreadsheetUpload]
-    export_formats = [base_formats.CSV, base_formats.XLSX]
+    export_formats = [SafeCSV, SafeXLSX]
 
     def get_import_missions(self, request: HttpRequest) -> QuerySet[Mission]:
         return missions_coordinated_by(request.user)

@@ -24,13 +24,15 @@ COORDINATOR_GROUP = "Mission coordinators"
 COORDINATED_APPS = ("missions", "observers", "stations", "reports")
 
 
-def coordinators_group_ensure() -> Group:
+def coordinators_group_ensure(*, using: str = "default") -> Group:
     """Return the group whose permissions a coordinator's staff account needs, up to date.
 
     What a coordinator can see is still limited to their own missions by the admin.
     """
-    group, _created = Group.objects.get_or_create(name=COORDINATOR_GROUP)
-    group.permissions.set(Permission.objects.filter(content_type__app_label__in=COORDINATED_APPS))
+    group, _created = Group.objects.using(using).get_or_create(name=COORDINATOR_GROUP)
+    group.permissions.set(
+        Permission.objects.using(using).filter(content_type__app_label__in=COORDINATED_APPS)
+    )
     return group
 
 

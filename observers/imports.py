@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from import_export.fields import Field
 
 from missions.content_languages import in_english, with_english_columns
+from audit.services import audit_import
 from missions.imports import (
     ErrorLog,
     ImportResult,
@@ -118,6 +119,13 @@ def observers_import(
         result.delegations_created = len(roster.new_delegations)
         if not dry_run:
             roster.save(result, person_fields, participation_fields)
+            audit_import(
+                mission=mission,
+                what="observers",
+                file_name=file_name,
+                created=result.created,
+                updated=result.updated,
+            )
     return result
 
 

@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from missions.content_languages import DEFAULT_LANGUAGE, column
+from audit.services import audit_rows
 from missions.models import Election, Mission
 from observers.models import Participation
 
@@ -38,11 +39,21 @@ def participations_accredit(
     # whole roster. "Today" is the mission's day, where the commission accredits.
     for mission in Mission.objects.filter(pk__in=pending.values("mission")):
         day = accredited_on or timezone.localdate(timezone=zoneinfo.ZoneInfo(mission.time_zone))
-        changed += pending.filter(mission=mission).update(
+        # The rows as they were, locked, so that the trail names exactly the rows updated.
+        before = list(
+            pending.filter(mission=mission).select_for_update().select_related("observer")
+        )
+        changed += Participation.objects.filter(pk__in=[p.pk for p in before]).update(
             accreditation=Participation.Accreditation.ACCREDITED,
             accredited_on=Coalesce(F("accredited_on"), Value(day)),
             accredited_by=Case(When(accredited_by="", then=issuer), default=F("accredited_by")),
         )
+        for status in {p.accreditation for p in before}:
+            audit_rows(
+                rows=[p for p in before if p.accreditation == status],
+                changes={"accreditation": [status, Participation.Accreditation.ACCREDITED]},
+                note="accredit",
+            )
     return changed
 
 
@@ -52,6 +63,22 @@ def participations_revoke(*, participations: QuerySet[Participation]) -> int:
 
     The number and date stay on record: a revoked accreditation is history, not a blank.
     """
-    return participations.filter(accreditation=Participation.Accreditation.ACCREDITED).update(
+    before = list(
+        participations.filter(accreditation=Participation.Accreditation.ACCREDITED)
+        .select_for_update()
+        .select_related("observer")
+    )
+    changed = Participation.objects.filter(pk__in=[p.pk for p in before]).update(
         accreditation=Participation.Accreditation.REVOKED
     )
+    audit_rows(
+        rows=before,
+        changes={
+            "accreditation": [
+                Participation.Accreditation.ACCREDITED,
+                Participation.Accreditation.REVOKED,
+            ]
+        },
+        note="revoke",
+    )
+    return changed

@@ -20,6 +20,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.services import audit_event
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES, mission_roles
 from reports.findings import Findings, findings_compute
@@ -154,6 +155,16 @@ def statement_assessment_set(
             raise StatementRefused(
                 _("The assessment can be set only while the statement is ready.")
             )
+        audit_event(
+            instance=statement,
+            changes={
+                name: [getattr(statement, name), value]
+                for name, value in fields.items()
+                if name in ("assessment", "status", "override_reason", "override_by")
+            },
+            actor=user,
+            note="assessment",
+        )
         if changes_assessment:
             statement_enqueue(statement.pk)
     for name, value in fields.items():
@@ -198,6 +209,18 @@ def statement_approve(*, statement: Statement, user: AbstractBaseUser) -> bool:
         assessment=statement.assessment,
         override_reason=statement.override_reason,
     ).update(status=Statement.Status.APPROVED, approved_by=user, approved_at=now)
+    if changed:
+        audit_event(
+            instance=statement,
+            changes={
+                "status": [statement.status, Statement.Status.APPROVED],
+                "approved_by": ["", user],
+                "approved_at": ["", now.isoformat()],
+                "assessment": [statement.assessment, statement.assessment],
+            },
+            actor=user,
+            note="approval",
+        )
     statement.refresh_from_db(
         fields=["status", "assessment", "override_reason", "approved_by", "approved_at"]
     )
@@ -232,5 +255,16 @@ def statement_publish(
     changed = Statement.objects.filter(pk=statement.pk, status=Statement.Status.APPROVED).update(
         status=Statement.Status.PUBLISHED, published_at=now, embargo_until=embargo_until
     )
+    if changed:
+        audit_event(
+            instance=statement,
+            changes={
+                "status": [Statement.Status.APPROVED, Statement.Status.PUBLISHED],
+                "published_at": ["", now.isoformat()],
+                "embargo_until": ["", embargo_until.isoformat() if embargo_until else ""],
+            },
+            actor=user,
+            note="publishing",
+        )
     statement.refresh_from_db(fields=["status", "published_at", "embargo_until"])
     return bool(changed)

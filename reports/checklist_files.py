@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 from django.conf import settings
+from auditlog.models import LogEntry
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import translation
@@ -30,6 +31,7 @@ from missions.content_languages import (
     translations_of,
     translations_set,
 )
+from audit.services import audit_rows
 from missions.models import Mission, Phase
 from reports.models import Checklist, Question, Section, Severity, sentence_problem
 from reports.rules import RuleError, rules_read
@@ -460,6 +462,12 @@ def _create_from_data(*, mission: Mission, data: Any, where: str, version: int |
             )
             questions.append(question)
     Question.objects.bulk_create(questions)
+    audit_rows(
+        rows=questions,
+        changes={"checklist": ["", str(checklist)]},
+        action=LogEntry.Action.CREATE,
+        note="checklist file",
+    )
     return checklist
 
 

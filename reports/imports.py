@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_event
 from missions.imports import (
     CellInvalid,
     ErrorLog,
@@ -156,7 +157,15 @@ def visits_import(
     papers = _rows_check(sheet.rows, mission, checklist, election, questions, zone)
     if dry_run:
         return _dry_run_result(papers)
-    return _rows_file(papers, user)
+    result = _rows_file(papers, user)
+    # Each visit keeps its own history; the trail records the import on the mission.
+    audit_event(
+        instance=mission,
+        changes={"import": ["", "visits"], "created": ["", len(result.created)]},
+        actor=user,
+        note=f"import of visits from {file_name}",
+    )
+    return result
 
 
 def _rows_check(

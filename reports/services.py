@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -15,9 +16,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_rows
 from missions.models import Mission
 from observers.models import Participation
-from reports.attachments import attachment_check
+from reports.attachments import attachment_clean
 from reports.models import (
     Answer,
     Attachment,
@@ -253,15 +255,15 @@ def _attachments_store(
 ) -> list[Attachment]:
     stored = []
     for upload in files:
-        content_type = attachment_check(upload)
+        content_type, content = attachment_clean(upload)
         attachment = Attachment(
             visit=visit,
             original_name=upload.name[:255],
             content_type=content_type,
-            size=upload.size,
+            size=content.size,
             uploaded_by=user,
         )
-        attachment.file.save("upload", upload, save=False)
+        attachment.file.save("upload", content, save=False)
         attachment.save()
         stored.append(attachment)
     return stored
@@ -563,4 +565,10 @@ def checklist_new_version(*, checklist: Checklist) -> Checklist:
             question.checklist = copy
             question.section = new_section
         Question.objects.bulk_create(questions)
+        audit_rows(
+            rows=questions,
+            changes={"checklist": [str(checklist), str(copy)]},
+            action=LogEntry.Action.CREATE,
+            note="new checklist version",
+        )
     return copy

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from import_export.fields import Field
 
 from missions.content_languages import DEFAULT_LANGUAGE, column, in_english, translated_fields
+from audit.services import audit_import
 from missions.imports import (
     CellInvalid,
     ErrorLog,
@@ -159,6 +160,13 @@ def stations_import(
                     # The name read back is the English column's, set with the field.
                     changed_in[column(name, DEFAULT_LANGUAGE)] = changed_in[name]
             _stations_update(changed_in)
+            audit_import(
+                mission=election.mission,
+                what="polling stations",
+                file_name=file_name,
+                created=result.created,
+                updated=result.updated,
+            )
     return result
 
 

@@ -4,6 +4,7 @@ who coordinates mission B and must be refused everything of A's."""
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 
 from missions.models import Mission, MissionMembership
 from missions.services import coordinators_group_ensure
@@ -14,6 +15,27 @@ from tests.factories import (
     ParticipationFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def test_client_logins_pass_the_second_factor(monkeypatch):
+    """A test client's force_login() or login() stands for a completed login, second
+    factor included.
+
+    Real logins through the login pages owe the second factor (tests/test_accounts.py
+    checks that); tests about other pages start from a session that has given it.
+    """
+    from accounts.services import MFA_SESSION_KEY, MFA_VERIFIED
+
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        session = self.session
+        session[MFA_SESSION_KEY] = MFA_VERIFIED
+        session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)
 
 
 @dataclass

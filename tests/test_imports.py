@@ -348,8 +348,9 @@ def test_the_import_reads_the_database_once_however_long_the_file(
     ]
 
     # Savepoint, lock the election, its areas, its stations, insert the new stations,
-    # update the known one's name, release the savepoint.
-    with django_assert_num_queries(7):
+    # update the known one's name, insert the audit trail's entries (one INSERT), release
+    # the savepoint.
+    with django_assert_num_queries(8):
         import_stations(election, rows)
 
     assert election.stations.count() == size

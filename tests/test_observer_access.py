@@ -5,6 +5,7 @@ outside it), a member of the mission who is not an observer 403, and an anonymou
 redirect to the login page. Every URL in reports.urls must have a row in MATRIX.
 """
 
+import io
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 
 from observers.models import Participation
 from reports.models import Attachment, Checklist, Visit, VisitRevision
@@ -20,9 +22,16 @@ from reports.services import VisitData, visit_submit
 from reports.urls import urlpatterns
 from stations.models import PollingStation
 from tests.factories import ParticipationFactory, UserFactory
-from tests.visits_support import answers, election_day, form_fields, make_checklist, station_of
+from tests.visits_support import (
+    answers,
+    election_day,
+    form_fields,
+    make_checklist,
+    photo_jpeg,
+    station_of,
+)
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+JPEG = photo_jpeg(gps=False)
 
 LOGIN = "login"  # a redirect to the login page that comes back to the page asked for
 API = "api:visit_file"  # the observer API's one endpoint, beside the pages of reports.urls
@@ -366,7 +375,9 @@ def test_each_persona_gets_what_the_matrix_says(client, field, name, method, per
     else:
         assert what_the_database_holds(field) == before
     if expected == 200 and name == "attachment":
-        assert b"".join(response.streaming_content) == JPEG
+        # The photo as stored: its pixels, encoded anew (see reports/attachments.py).
+        photo = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+        assert (photo.format, photo.size) == ("JPEG", (16, 12))
     elif expected == 200 and name == "offline_pages":
         assert reverse("reports:assignment_list", args=["mission-a"]) in response.json()["pages"]
     elif expected == 200 and name == "service_worker":

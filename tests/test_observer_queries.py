@@ -17,9 +17,9 @@ from reports.models import Question, Section, Visit, VisitRevision
 from reports.services import IncidentData, VisitData, visit_send_back, visit_submit
 from stations.models import Assignment
 from tests.factories import ParticipationFactory, UserFactory
-from tests.visits_support import make_checklist, station_of
+from tests.visits_support import make_checklist, photo_jpeg, station_of
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+JPEG = photo_jpeg(gps=False)
 
 SIZES = [2, 15]
 

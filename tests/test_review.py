@@ -32,9 +32,9 @@ from tests.factories import (
     PollingStationFactory,
     UserFactory,
 )
-from tests.visits_support import election_day, make_checklist
+from tests.visits_support import election_day, make_checklist, photo_jpeg
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+JPEG = photo_jpeg(gps=False)
 
 
 def page_text(response) -> str:

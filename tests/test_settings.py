@@ -14,15 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    # The test settings put their own defaults into os.environ, and the browser tests allow
-    # Django's synchronous calls beside Playwright's loop; production mode gets none of them.
-    ours = (
-        "DEBUG",
-        "SECRET_KEY",
-        "ALLOWED_HOSTS",
-        "SECURE_SSL_REDIRECT",
-        "DJANGO_ALLOW_ASYNC_UNSAFE",
-    )
+    # The test settings put their own defaults into os.environ; production mode gets none.
+    ours = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "EMBEDDED_SERVICES")
+    ours += ("DATABASE_URL", "REDIS_URL")
+    # The browser tests' conftest allows Django's ORM in Playwright's event loop; a
+    # production process never has that (check --deploy refuses it).
+    ours += ("DJANGO_ALLOW_ASYNC_UNSAFE",)
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -43,10 +40,33 @@ def test_production_mode_passes_the_deployment_check():
         DEBUG="false",
         SECRET_KEY="k7#Qv2!mZp9^rT4@xW8&nB3*hJ6(cL1)yF5$dS0%gA-=uE+iO;Lq~Vb",
         ALLOWED_HOSTS="observa.example.org",
+        DATABASE_URL="postgres://observa@db.example.org:5432/observa",
+        REDIS_URL="redis://redis.example.org:6379/0",
     )
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({}, "DATABASE_URL and REDIS_URL must be set when DEBUG is off"),
+        ({"DATABASE_URL": "postgres://o@db/observa"}, "REDIS_URL must be set when DEBUG is off"),
+        ({"REDIS_URL": "redis://r:6379/0"}, "DATABASE_URL must be set when DEBUG is off"),
+    ],
+)
+def test_production_mode_refuses_to_start_without_its_database_and_redis(given, missing):
+    result = run_manage("check", DEBUG="false", SECRET_KEY="x" * 60, **given)
+
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_debug_mode_still_runs_on_the_embedded_database():
+    result = run_manage("check", DEBUG="true")
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key():

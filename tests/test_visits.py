@@ -1,3 +1,4 @@
+import io
 import threading
 import uuid
 
@@ -5,14 +6,22 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.urls import reverse
+from PIL import Image
 
 from observers.models import Participation
 from reports.models import Answer, Attachment, Visit, VisitRevision
 from reports.services import VisitData, visit_mark_reviewed, visit_send_back, visit_submit
 from tests.factories import ParticipationFactory, PollingStationFactory
-from tests.visits_support import answers, election_day, form_fields, make_checklist, station_of
+from tests.visits_support import (
+    answers,
+    election_day,
+    form_fields,
+    make_checklist,
+    photo_jpeg,
+    station_of,
+)
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+JPEG = photo_jpeg()
 PDF = b"%PDF-1.4\n" + b"0" * 200
 
 
@@ -263,7 +272,8 @@ def test_a_photo_is_kept_under_a_name_the_server_chose(observer_client, field):
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
-    assert b"".join(response.streaming_content) == JPEG
+    stored = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert stored.format == "JPEG" and stored.size == (16, 12)
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
 """Building blocks for tests of filed visits: a small checklist and form data posted back."""
 
 import datetime
+import io
 import re
 
 from django.utils import timezone
+from PIL import Image
 
 from reports.models import Checklist, Question, Section
 from stations.models import PollingStation
@@ -126,3 +128,15 @@ def answers(**overrides) -> dict[str, str]:
     }
     values.update(overrides)
     return values
+
+
+def photo_jpeg(*, size=(16, 12), gps: bool = True) -> bytes:
+    """A real JPEG photo; with `gps`, its EXIF says where it was taken, as a phone's does."""
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    if gps:
+        exif[0x010F] = "PhoneMaker"  # Make
+        exif[0x8825] = {1: "N", 2: (51.0, 10.0, 0.0), 3: "E", 4: (71.0, 26.0, 0.0)}  # GPSInfo
+    output = io.BytesIO()
+    image.save(output, format="JPEG", exif=exif)
+    return output.getvalue()

@@ -61,6 +61,8 @@ def log_in(context, live_server, user) -> None:
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # As after the second step of a login (two-factor authentication, see accounts/).
+    session["accounts_mfa"] = "verified"
     session.save()
     context.add_cookies(
         [

@@ -1,10 +1,9 @@
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from missions.bundle import BundleError, mission_import
+from missions.bundle import BundleError, bundle_parse, mission_import
 
 
 class Command(BaseCommand):
@@ -16,18 +15,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, slug: str | None, **options):
         try:
-            bundle = json.loads(file.read_text(encoding="utf-8"))
+            text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise CommandError(_("%(file)s: no such file.") % {"file": file}) from None
         except UnicodeDecodeError:
             raise CommandError(_("%(file)s: not a UTF-8 text file.") % {"file": file}) from None
-        except json.JSONDecodeError as error:
-            raise CommandError(
-                _("%(file)s: not valid JSON (line %(line)d, column %(column)d: %(reason)s).")
-                % {"file": file, "line": error.lineno, "column": error.colno, "reason": error.msg}
-            ) from None
         try:
-            mission = mission_import(bundle=bundle, slug=slug)
+            mission = mission_import(bundle=bundle_parse(text), slug=slug)
         except BundleError as error:
             raise CommandError(
                 _("%(file)s: %(error)s. Nothing was imported.") % {"file": file, "error": error}
