@@ -17,8 +17,8 @@ from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 from import_export.fields import Field
 
-from missions.content_languages import in_english, with_english_columns
 from audit.services import audit_import
+from missions.content_languages import in_english, with_english_columns
 from missions.imports import (
     ErrorLog,
     ImportResult,

@@ -6,8 +6,8 @@ from django.db.models import Case, F, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from missions.content_languages import DEFAULT_LANGUAGE, column
 from audit.services import audit_rows
+from missions.content_languages import DEFAULT_LANGUAGE, column
 from missions.models import Election, Mission
 from observers.models import Participation
 

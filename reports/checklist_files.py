@@ -18,20 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.conf import settings
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from audit.services import audit_rows
 from missions.content_languages import (
     language_code,
     other_languages,
     translations_of,
     translations_set,
 )
-from audit.services import audit_rows
 from missions.models import Mission, Phase
 from reports.models import Checklist, Question, Section, Severity, sentence_problem
 from reports.rules import RuleError, rules_read

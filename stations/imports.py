@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from import_export.fields import Field
 
-from missions.content_languages import DEFAULT_LANGUAGE, column, in_english, translated_fields
 from audit.services import audit_import
+from missions.content_languages import DEFAULT_LANGUAGE, column, in_english, translated_fields
 from missions.imports import (
     CellInvalid,
     ErrorLog,
