@@ -51,7 +51,7 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 
 # Translation catalogues: locale/<language>/LC_MESSAGES/django.po are committed and written by
 # translators; the .mo files Django reads are built from them here (GNU gettext's msgfmt).
-PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 # The languages besides English, as gettext names their folders; and what is not product code
 # (tests/test_translations.py leaves out the same folders).
@@ -61,13 +61,16 @@ MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=tests --ignore=bench --ignore=doc
 
 messages: $(MO_FILES)
 
-locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+locale/%.mo: locale/%.po
 	@command -v msgfmt >/dev/null 2>&1 || { echo "msgfmt is missing: run make system-deps (gettext)"; exit 1; }
 	msgfmt --check --output-file=$@ $<
 
 # After changing marked strings: refresh every catalogue, translate the new entries, commit.
 messages-update: $(VENV)/.installed
 	DEBUG=true $(PY) manage.py makemessages $(MESSAGE_LOCALES) --no-obsolete $(MAKEMESSAGES_IGNORE)
+	DEBUG=true $(PY) manage.py makemessages -d djangojs $(MESSAGE_LOCALES) --no-obsolete \
+		--ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=static/vendor \
+		--ignore=tests --ignore=bench
 	$(MAKE) messages
 
 # Fails on an untranslated or fuzzy entry, a stale .mo, or a marked string the catalogues lack.

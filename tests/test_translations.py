@@ -121,9 +121,15 @@ def live(entries: list[Entry]) -> list[Entry]:
     return [e for e in entries if not e.obsolete and e.msgid != ""]
 
 
+# "django" holds the pages' and the statements' strings; "djangojs" those of the observer
+# pages' scripts (served by /jsi18n/).
+DOMAINS = ("django", "djangojs")
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("catalogue", CATALOGUES)
-def test_every_entry_is_translated_and_none_is_fuzzy(catalogue):
-    entries = read_po(LOCALE / catalogue / "LC_MESSAGES" / "django.po")
+def test_every_entry_is_translated_and_none_is_fuzzy(catalogue, domain):
+    entries = read_po(LOCALE / catalogue / "LC_MESSAGES" / f"{domain}.po")
     forms = plural_count(entries)
     header = next(e for e in entries if e.msgid == "")
     assert "fuzzy" not in header.flags, f"{catalogue}: the header is marked fuzzy"
@@ -143,14 +149,15 @@ def test_every_entry_is_translated_and_none_is_fuzzy(catalogue):
     assert not fuzzy, f"{len(fuzzy)} fuzzy entries in {catalogue}, e.g. {fuzzy[:5]}"
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("catalogue", CATALOGUES)
-def test_the_compiled_catalogue_says_what_the_po_file_says(catalogue):
+def test_the_compiled_catalogue_says_what_the_po_file_says(catalogue, domain):
     folder = LOCALE / catalogue / "LC_MESSAGES"
-    mo = folder / "django.mo"
+    mo = folder / f"{domain}.mo"
     assert mo.exists(), f"{mo} is missing: run `make messages`"
     with mo.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog
-    for entry in live(read_po(folder / "django.po")):
+    for entry in live(read_po(folder / f"{domain}.po")):
         if "fuzzy" in entry.flags or not all(entry.msgstr.values()):
             continue
         msgid = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"

@@ -12,8 +12,8 @@
   var CACHE = "observa-pages-v1";
   var DB_NAME = "observa";
   var REFRESH_MS = 5 * 60 * 1000;
-  var t = window.gettext || function (text) { return text; };
-  var nt = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
   var fmt = window.interpolate || function (text, values) { return text.replace("%s", values[0]); };
 
   // ----- the device's store: drafts being typed, and visits waiting to be sent
@@ -98,7 +98,7 @@
             });
           }
           if (response.status === 401 || response.status === 403) {
-            item.detail = body.detail || t("Log in again to send your visits.");
+            item.detail = body.detail || gettext("Log in again to send your visits.");
             return Store.put("outbox", item).then(function () { return { outcome: "login", body: body }; });
           }
           return { outcome: "later", body: body };
@@ -140,7 +140,7 @@
       var text = box.querySelector("[data-outbox-text]");
       text.textContent = "";
       if (waiting.length) {
-        text.appendChild(document.createTextNode(fmt(nt(
+        text.appendChild(document.createTextNode(fmt(ngettext(
           "%s visit waiting to send", "%s visits waiting to send", waiting.length
         ), [waiting.length])));
       }
@@ -149,7 +149,7 @@
         var link = document.createElement("a");
         link.href = item.page + (item.page.indexOf("?") < 0 ? "?" : "&") + "outbox=" + item.key;
         link.className = "alert-link";
-        link.textContent = fmt(t("Visit to station No. %s was not accepted: open it to correct it."), [item.station || "?"]);
+        link.textContent = fmt(gettext("Visit to station No. %s was not accepted: open it to correct it."), [item.station || "?"]);
         line.appendChild(link);
         text.appendChild(line);
       });

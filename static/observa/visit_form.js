@@ -11,7 +11,7 @@
 
   var form = document.getElementById("visit-form");
   if (!form) { return; }
-  var t = window.gettext || function (text) { return text; };
+  var gettext = window.gettext || function (text) { return text; };
   var Observa = window.Observa;
   var Store = Observa && Observa.Store;
   var draftId = form.dataset.mission + ":" + (Observa ? Observa.observer : "") + ":" + form.dataset.draft;
@@ -99,7 +99,7 @@
     button.type = "button";
     button.className = "btn btn-outline-danger btn-sm";
     button.dataset.incidentRemove = "";
-    button.textContent = t("Remove this incident");
+    button.textContent = gettext("Remove this incident");
     button.addEventListener("click", function () {
       remove.checked = true;
       card.hidden = true;
@@ -170,7 +170,7 @@
     if (!Store) { return Promise.resolve(); }
     return Store.put("drafts", {
       id: draftId, mission: form.dataset.mission, entries: entries(), savedAt: Date.now(),
-    }).then(function () { say(t("Saved on this phone.")); });
+    }).then(function () { say(gettext("Saved on this phone.")); });
   }
   function saveSoon() {
     if (timer) { clearTimeout(timer); }
@@ -195,7 +195,7 @@
     summary.className = "alert alert-danger";
     summary.setAttribute("role", "alert");
     summary.tabIndex = -1;
-    summary.textContent = detail || t("Some answers need your attention. Everything you typed is still here.");
+    summary.textContent = detail || gettext("Some answers need your attention. Everything you typed is still here.");
     Object.keys(errors).forEach(function (name) {
       var message = errors[name].join(" ");
       var input = form.querySelector("[name='" + name + "']");
@@ -230,11 +230,11 @@
     var open = document.createElement("a");
     open.className = "btn btn-outline-dark me-2";
     open.href = item.duplicate.url;
-    open.textContent = t("Open that visit");
+    open.textContent = gettext("Open that visit");
     var again = document.createElement("button");
     again.type = "button";
     again.className = "btn btn-dark";
-    again.textContent = t("File a second visit");
+    again.textContent = gettext("File a second visit");
     again.addEventListener("click", function () { submit([["confirm_duplicate", "on"]]); });
     panel.append(text, open, again);
     clearErrors();
@@ -295,8 +295,8 @@
           });
         }
         startAfresh();
-        say(result.outcome === "login" ? t("Log in again to send your visits.")
-          : t("No connection: the visit is kept on this phone and will be sent when the connection returns."));
+        say(result.outcome === "login" ? gettext("Log in again to send your visits.")
+          : gettext("No connection: the visit is kept on this phone and will be sent when the connection returns."));
         window.scrollTo(0, 0);
       })
       .finally(function () { Observa.showOutbox(); });
@@ -340,7 +340,7 @@
       return Store.get("drafts", draftId).then(function (draft) {
         if (draft) {
           fill(draft.entries);
-          say(t("Restored what you typed on this phone."));
+          say(gettext("Restored what you typed on this phone."));
           return;
         }
         if (form.dataset.api) {
