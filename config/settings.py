@@ -198,3 +198,15 @@ LOGGING = {
     "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+# The operations room: a team is flagged silent after this many minutes without filing a
+# visit; the feed of serious concerns refreshes this often; the map's tiles come from here
+# ({z}/{x}/{y} as Leaflet reads them; the stations still show when tiles cannot be loaded).
+OPERATIONS_SILENT_MINUTES = env_int("OPERATIONS_SILENT_MINUTES", 60)
+OPERATIONS_FEED_SECONDS = env_int("OPERATIONS_FEED_SECONDS", 15)
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+if OPERATIONS_SILENT_MINUTES < 1 or OPERATIONS_FEED_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "OPERATIONS_SILENT_MINUTES and OPERATIONS_FEED_SECONDS must be at least 1."
+    )

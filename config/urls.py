@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("missions/<slug:slug>/", include("reports.urls")),
     path("missions/<slug:slug>/statements/", include("reports.statement_urls")),
+    path("missions/<slug:slug>/operations/", include("reports.operations.urls")),
     path("press/", include("reports.press_urls")),
 ]

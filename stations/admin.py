@@ -62,7 +62,7 @@ class PollingStationAdmin(MissionImportExportMixin, MissionScopedAdmin):
 class AssignmentAdmin(MissionScopedAdmin):
     mission_lookup = "team__mission"
     ordering = ["date", "phase", "team__name", "station__number"]
-    list_display = ["date", "phase", "team", "station", "station_area", "notes"]
+    list_display = ["date", "phase", "planned_time", "team", "station", "station_area", "notes"]
     list_filter = [
         # A mission lasts days: list the dates it has rather than "today" and "past 7 days".
         ("date", admin.AllValuesFieldListFilter),
@@ -72,7 +72,7 @@ class AssignmentAdmin(MissionScopedAdmin):
     search_fields = ["=station__number", "station__name", "team__name"]
     list_select_related = ["team", "station__area"]
     autocomplete_fields = ["team", "station"]
-    fields = ["team", "date", "phase", "station", "notes"]
+    fields = ["team", "date", "phase", "planned_time", "station", "notes"]
 
     @admin.display(description=_("area"), ordering="station__area__path")
     def station_area(self, assignment):

@@ -1,0 +1,328 @@
+"""A mission's visits, answers, incidents and coverage as CSV or XLSX for its analysts.
+
+Each export is a table: a header row, then rows read from the database in chunks of a fixed
+size (keyset pagination on the primary key), so memory stays the same for 100 visits and for
+100,000. CSV streams to the client as it is written; XLSX is written row by row by openpyxl's
+write-only workbook into a temporary file on disk, then sent.
+
+A text cell that a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or a
+carriage return) is written with a leading apostrophe, so a visit's notes cannot run a formula
+on the analyst's computer.
+"""
+
+import csv
+import datetime as dt
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from missions.models import Mission, Phase
+from reports.models import Answer, Incident, Question, Visit
+from reports.operations.selectors import mission_zone, station_status_map
+from stations.models import Assignment, PollingStation
+
+CHUNK = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_safe(value):
+    """Neutralise text a spreadsheet would run as a formula; leave other values as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _chunks(queryset: QuerySet, size: int = CHUNK) -> Iterator[list]:
+    """The queryset's rows in primary-key order, a chunk at a time."""
+    last = 0
+    while True:
+        chunk = list(queryset.filter(pk__gt=last).order_by("pk")[:size])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1].pk
+
+
+def _local(moment: dt.datetime | None, zone) -> dt.datetime | None:
+    """A moment as the mission's clocks showed it, without the zone (spreadsheets have none)."""
+    if moment is None:
+        return None
+    return timezone.localtime(moment, zone).replace(tzinfo=None, microsecond=0)
+
+
+def _answer_value(value) -> str | int | float | None:
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return str(value)
+    return value
+
+
+PHASES = dict(Phase.choices)
+
+
+def visits_wide(mission: Mission) -> Iterator[list]:
+    """One row per visit, one column per question (the same code across versions shares one)."""
+    zone = mission_zone(mission)
+    columns = list(
+        dict.fromkeys(
+            Question.objects.filter(checklist__mission=mission)
+            .order_by("checklist__code", "section__position", "position", "checklist__version")
+            .values_list("checklist__code", "code")
+        )
+    )
+    index = {key: i for i, key in enumerate(columns)}
+    yield [
+        str(_("visit")),
+        str(_("arrived")),
+        str(_("departed")),
+        str(_("polling station")),
+        str(_("station name")),
+        str(_("area")),
+        str(_("phase")),
+        str(_("checklist")),
+        str(_("version")),
+        str(_("filed by")),
+        str(_("voters on the list")),
+        str(_("ballots issued so far")),
+        str(_("has concerns")),
+        str(_("incidents")),
+        str(_("review")),
+        str(_("notes")),
+        *(f"{checklist}.{code}" for checklist, code in columns),
+    ]
+    visits = (
+        Visit.objects.filter(mission=mission)
+        .select_related("station__area", "checklist", "filed_by__observer")
+        .annotate(incident_total=Count("incidents"))
+    )
+    for chunk in _chunks(visits):
+        answers = defaultdict(dict)
+        rows = Answer.objects.filter(visit__in=[v.pk for v in chunk]).values_list(
+            "visit_id", "question__checklist__code", "question__code", "value"
+        )
+        for visit_id, checklist, code, value in rows:
+            answers[visit_id][index[(checklist, code)]] = _answer_value(value)
+        for visit in chunk:
+            by_column = answers[visit.pk]
+            yield [
+                visit.pk,
+                _local(visit.arrived_at, zone),
+                _local(visit.departed_at, zone),
+                visit.station.number,
+                visit.station.name,
+                visit.station.area.path if visit.station.area else "",
+                str(PHASES.get(visit.checklist.phase, visit.checklist.phase)),
+                visit.checklist.code,
+                visit.checklist.version,
+                visit.filed_by.observer.full_name,
+                visit.voters_on_list,
+                visit.ballots_issued,
+                visit.has_concerns,
+                visit.incident_total,
+                visit.get_review_display(),
+                visit.notes,
+                *(by_column.get(i) for i in range(len(columns))),
+            ]
+
+
+def answers_long(mission: Mission) -> Iterator[list]:
+    """One row per answer."""
+    yield [
+        str(_("visit")),
+        str(_("polling station")),
+        str(_("area")),
+        str(_("phase")),
+        str(_("checklist")),
+        str(_("version")),
+        str(_("question")),
+        str(_("question text")),
+        str(_("answer")),
+        str(_("concern")),
+        str(_("severity of a concern")),
+    ]
+    answers = Answer.objects.filter(visit__mission=mission).select_related(
+        "visit__station__area", "question__checklist"
+    )
+    for chunk in _chunks(answers):
+        for answer in chunk:
+            question = answer.question
+            station = answer.visit.station
+            yield [
+                answer.visit_id,
+                station.number,
+                station.area.path if station.area else "",
+                str(PHASES.get(question.checklist.phase, question.checklist.phase)),
+                question.checklist.code,
+                question.checklist.version,
+                question.code,
+                question.text,
+                _answer_value(answer.value),
+                answer.is_concern,
+                question.get_severity_display() if answer.is_concern else "",
+            ]
+
+
+def incidents(mission: Mission) -> Iterator[list]:
+    """One row per incident, with whether a complaint was filed."""
+    zone = mission_zone(mission)
+    yield [
+        str(_("incident")),
+        str(_("visit")),
+        str(_("arrived")),
+        str(_("polling station")),
+        str(_("station name")),
+        str(_("area")),
+        str(_("category")),
+        str(_("severity")),
+        str(_("description")),
+        str(_("a complaint was filed")),
+        str(_("related question")),
+    ]
+    rows = Incident.objects.filter(visit__mission=mission).select_related(
+        "visit__station__area", "question"
+    )
+    for chunk in _chunks(rows):
+        for incident in chunk:
+            station = incident.visit.station
+            yield [
+                incident.pk,
+                incident.visit_id,
+                _local(incident.visit.arrived_at, zone),
+                station.number,
+                station.name,
+                station.area.path if station.area else "",
+                incident.get_category_display(),
+                incident.get_severity_display(),
+                incident.description,
+                incident.complaint_filed,
+                incident.question.code if incident.question else "",
+            ]
+
+
+STATUS_LABELS = {
+    "not_visited": _("not visited"),
+    "clear": _("clear"),
+    "minor": _("minor concern"),
+    "serious": _("serious concern"),
+    "critical": _("critical concern"),
+}
+
+
+def coverage(mission: Mission) -> Iterator[list]:
+    """One row per polling station: what was planned there, visits, and its status."""
+    zone = mission_zone(mission)
+    yield [
+        str(_("polling station")),
+        str(_("station name")),
+        str(_("area")),
+        str(_("latitude")),
+        str(_("longitude")),
+        str(_("assigned for")),
+        str(_("teams")),
+        str(_("visits")),
+        str(_("last arrival")),
+        str(_("status")),
+    ]
+    statuses = station_status_map(mission)
+    planned: dict[int, tuple[set, set]] = defaultdict(lambda: (set(), set()))
+    for station, phase, team in Assignment.objects.filter(team__mission=mission).values_list(
+        "station", "phase", "team__name"
+    ):
+        planned[station][0].add(str(PHASES.get(phase, phase)))
+        planned[station][1].add(team)
+    visit_rows = (
+        Visit.objects.filter(mission=mission)
+        .values("station")
+        .annotate(total=Count("pk"), last=Max("arrived_at"))
+        .order_by()
+    )
+    visited = {row["station"]: (row["total"], row["last"]) for row in visit_rows}
+    stations = PollingStation.objects.filter(election__mission=mission).select_related("area")
+    for chunk in _chunks(stations):
+        for station in chunk:
+            phases, teams = planned.get(station.pk, ((), ()))
+            total, last = visited.get(station.pk, (0, None))
+            yield [
+                station.number,
+                station.name,
+                station.area.path if station.area else "",
+                station.latitude,
+                station.longitude,
+                ", ".join(sorted(phases)),
+                ", ".join(sorted(teams)),
+                total,
+                _local(last, zone),
+                str(STATUS_LABELS[statuses.get(station.pk, "not_visited")]),
+            ]
+
+
+@dataclass(frozen=True)
+class Export:
+    slug: str
+    title: str
+    rows: Callable[[Mission], Iterator[list]]
+
+
+EXPORTS = {
+    export.slug: export
+    for export in (
+        Export("visits", _("Visits, one column per question"), visits_wide),
+        Export("answers", _("Answers, one row each"), answers_long),
+        Export("incidents", _("Incidents and complaints"), incidents),
+        Export("coverage", _("Coverage by polling station"), coverage),
+    )
+}
+FORMATS = ("csv", "xlsx")
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(cell_safe(value) if isinstance(value, str) else value)
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a streamed response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(rows: Iterator[list]) -> Iterator[str]:
+    """The rows as CSV lines, with a byte-order mark so spreadsheets read UTF-8."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    for row in rows:
+        yield writer.writerow([_csv_text(value) for value in row])
+
+
+def _xlsx_value(value):
+    if isinstance(value, str):
+        # Control characters other than tab and line breaks are not allowed in XLSX.
+        return cell_safe(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return value
+
+
+def xlsx_file(rows: Iterator[list], title: str):
+    """Write the rows to an XLSX workbook in a temporary file and return it, rewound."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    for row in rows:
+        sheet.append([_xlsx_value(value) for value in row])
+    # Deleted when closed; the response closes it after sending.
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
