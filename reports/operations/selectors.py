@@ -6,16 +6,17 @@ and its feed cost the same number of queries on a test mission and on a national
 
 import datetime as dt
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
-from django.db.models.functions import ExtractHour, Length
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
 from missions.models import Mission, Phase
 from observers.models import Team
-from reports.models import Answer, Incident, Question, Severity, Visit
+from reports.models import Answer, Checklist, Incident, Question, Severity, Visit
 from stations.models import PATH_SEPARATOR, Assignment, PollingStation
 
 # Worst first: the order a station's status and the feed's flags are ranked in.
@@ -52,41 +53,45 @@ class Coverage:
         return round(100 * self.visited / self.assigned) if self.assigned else 0
 
 
-def _assignment_pairs(mission: Mission):
-    """Each assigned (station, phase) once, with whether a visit of that phase reached it."""
-    visited = Visit.objects.filter(
-        mission=mission, station=OuterRef("station"), checklist__phase=OuterRef("phase")
-    )
-    return (
-        Assignment.objects.filter(team__mission=mission)
-        .values("station", "phase", "station__area__path")
-        .annotate(visited=Exists(visited))
+def _visited_pairs(mission: Mission) -> set[tuple[int, str]]:
+    """Each (station, phase) with at least one visit, read from an index of visits alone."""
+    phases = dict(Checklist.objects.filter(mission=mission).values_list("pk", "phase"))
+    pairs = (
+        Visit.objects.filter(mission=mission)
+        .values_list("station", "checklist")
         .order_by()
         .distinct()
     )
+    return {(station, phases[checklist]) for station, checklist in pairs}
 
 
 def coverage_compute(mission: Mission) -> tuple[list[Coverage], list[Coverage]]:
-    """Return coverage by phase and by top-level area, counting each assigned station once.
+    """Return coverage by phase and by area, counting each assigned station once.
 
-    A station assigned for a phase counts as visited when any visit of that phase reached it.
+    A station assigned for a phase counts as visited when any visit of that phase reached it;
+    in its area, when every phase it was assigned for was visited.
     """
     phase_labels = dict(Phase.choices)
+    visited = _visited_pairs(mission)
     phases: dict[str, Coverage] = {}
-    areas: dict[str, Coverage] = {}
-    # Stations by area: a station assigned for two phases counts once per area, visited when
-    # every phase it was assigned for was visited.
     station_area: dict[int, str] = {}
     station_done: dict[int, bool] = {}
-    for row in _assignment_pairs(mission):
-        phase = phases.setdefault(row["phase"], Coverage(str(phase_labels.get(row["phase"], ""))))
-        phase.assigned += 1
-        phase.visited += row["visited"]
-        path = row["station__area__path"] or ""
-        station_area[row["station"]] = path
-        station_done[row["station"]] = station_done.get(row["station"], True) and row["visited"]
+    assigned = (
+        Assignment.objects.filter(team__mission=mission)
+        .values_list("station", "phase", "station__area__path")
+        .order_by()
+        .distinct()
+    )
+    for station, phase, path in assigned:
+        was_visited = (station, phase) in visited
+        coverage = phases.setdefault(phase, Coverage(str(phase_labels.get(phase, phase))))
+        coverage.assigned += 1
+        coverage.visited += was_visited
+        station_area[station] = path or "—"
+        station_done[station] = station_done.get(station, True) and was_visited
+    areas: dict[str, Coverage] = {}
     for station, path in station_area.items():
-        area = areas.setdefault(path or "—", Coverage(path or "—"))
+        area = areas.setdefault(path, Coverage(path))
         area.assigned += 1
         area.visited += station_done[station]
     phase_order = list(phase_labels)
@@ -96,46 +101,46 @@ def coverage_compute(mission: Mission) -> tuple[list[Coverage], list[Coverage]]:
 
 @dataclass
 class Overdue:
+    """An assigned station past its planned time without a visit of its phase."""
+
     station: PollingStation
     team: str
     phase: str
     due: dt.datetime
 
 
-def overdue_assignments(mission: Mission, *, now: dt.datetime, limit: int = 50) -> list[Overdue]:
+def overdue_assignments(mission: Mission, *, now: dt.datetime, limit: int = 20) -> list[Overdue]:
     """Assigned stations with no visit of their phase though their planned time has passed.
 
     An assignment's planned time is its planned arrival when one is set, else the end of its
-    day in the mission's time zone. The oldest come first.
+    day in the mission's time zone. The longest overdue come first.
     """
     zone = mission_zone(mission)
     local_now = timezone.localtime(now, zone)
     visited = Visit.objects.filter(
         mission=mission, station=OuterRef("station"), checklist__phase=OuterRef("phase")
     )
+    due = Q(date__lt=local_now.date()) | Q(
+        date=local_now.date(), planned_time__lte=local_now.time()
+    )
     rows = (
-        Assignment.objects.filter(team__mission=mission, date__lte=local_now.date())
+        Assignment.objects.filter(due, team__mission=mission)
         .exclude(Exists(visited))
         .select_related("station__area", "team")
-        .order_by("date", "planned_time", "team__name", "station__number")
+        .order_by("date", F("planned_time").asc(nulls_last=True), "team__name", "station_id")
     )
-    result = []
     phase_labels = dict(Phase.choices)
-    for assignment in rows[: limit * 2]:
-        planned = assignment.planned_time or dt.time(23, 59, 59)
-        due = dt.datetime.combine(assignment.date, planned, tzinfo=zone)
-        if due <= local_now:
-            result.append(
-                Overdue(
-                    station=assignment.station,
-                    team=assignment.team.name,
-                    phase=str(phase_labels.get(assignment.phase, assignment.phase)),
-                    due=due,
-                )
-            )
-        if len(result) == limit:
-            break
-    return result
+    return [
+        Overdue(
+            station=assignment.station,
+            team=assignment.team.name,
+            phase=str(phase_labels.get(assignment.phase, assignment.phase)),
+            due=dt.datetime.combine(
+                assignment.date, assignment.planned_time or dt.time(23, 59, 59), tzinfo=zone
+            ),
+        )
+        for assignment in rows[:limit]
+    ]
 
 
 # ---- Review queue ----
@@ -149,16 +154,22 @@ class ReviewQueue:
 
 
 def review_queue(mission: Mission, *, limit: int = 10) -> ReviewQueue:
-    counts = Visit.objects.filter(mission=mission).aggregate(
-        awaiting=Count("pk", filter=Q(review=Visit.Review.SUBMITTED)),
-        sent_back=Count("pk", filter=Q(review=Visit.Review.RETURNED)),
+    counts = dict(
+        Visit.objects.filter(
+            mission=mission, review__in=(Visit.Review.SUBMITTED, Visit.Review.RETURNED)
+        )
+        .values_list("review")
+        .annotate(total=Count("pk"))
+        .order_by()
     )
     oldest = list(
         Visit.objects.filter(mission=mission, review=Visit.Review.SUBMITTED)
         .select_related("station", "checklist", "filed_by__observer")
         .order_by("created_at", "pk")[:limit]
     )
-    return ReviewQueue(counts["awaiting"], counts["sent_back"], oldest)
+    return ReviewQueue(
+        counts.get(Visit.Review.SUBMITTED, 0), counts.get(Visit.Review.RETURNED, 0), oldest
+    )
 
 
 # ---- The feed ----
@@ -230,14 +241,36 @@ class TeamActivity:
     is_silent: bool
 
 
-def team_activity(mission: Mission, *, now: dt.datetime, silent_after: dt.timedelta):
-    """Each team's last filed visit (by any member), silent ones first."""
+@dataclass
+class Teams:
+    """The teams silent longest first (a page of them), and how many are silent in all."""
+
+    shown: list[TeamActivity]
+    total: int
+    silent: int
+
+
+def team_activity(
+    mission: Mission, *, now: dt.datetime, silent_after: dt.timedelta, limit: int = 25
+) -> Teams:
+    """Each team's last filed visit (by any member): the silent ones first, longest first."""
+    # The newest visit of each team, found by walking each member's visits newest first
+    # (an index), not by aggregating every visit of the mission.
+    newest = (
+        Visit.objects.filter(filed_by__teams=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    members = (
+        Team.members.through.objects.filter(team=OuterRef("pk"))
+        .order_by()
+        .values("team")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
     teams = (
         Team.objects.filter(mission=mission)
-        .annotate(
-            last_filed=Max("members__visits_filed__created_at"),
-            member_total=Count("members", distinct=True),
-        )
+        .annotate(last_filed=Subquery(newest), member_total=Coalesce(Subquery(members), 0))
         .order_by("name")
     )
     result = [
@@ -249,32 +282,31 @@ def team_activity(mission: Mission, *, now: dt.datetime, silent_after: dt.timede
         )
         for team in teams
     ]
-    result.sort(
-        key=lambda t: (not t.is_silent, t.last_filed or dt.datetime.min.replace(tzinfo=dt.UTC))
-    )
-    return result
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    result.sort(key=lambda t: (not t.is_silent, t.last_filed or never, t.name))
+    return Teams(shown=result[:limit], total=len(result), silent=sum(t.is_silent for t in result))
 
 
 # ---- Charts ----
 
 
 def visits_per_hour(mission: Mission, day: dt.date) -> list[int]:
-    """Visits by the hour of arrival on the day, in the mission's time zone: 24 counts."""
+    """Visits by the hour of arrival on the day, in the mission's time zone: 24 counts.
+
+    Counted by ranges of the arrival time (an index), not by converting every visit's time.
+    """
     zone = mission_zone(mission)
     start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    rows = (
-        Visit.objects.filter(
-            mission=mission, arrived_at__gte=start, arrived_at__lt=start + dt.timedelta(days=1)
-        )
-        .annotate(hour=ExtractHour("arrived_at", tzinfo=zone))
-        .values("hour")
-        .annotate(total=Count("pk"))
-        .order_by()
+    hours = [start + dt.timedelta(hours=h) for h in range(25)]
+    counts = Visit.objects.filter(
+        mission=mission, arrived_at__gte=hours[0], arrived_at__lt=hours[24]
+    ).aggregate(
+        **{
+            f"h{h}": Count("pk", filter=Q(arrived_at__gte=hours[h], arrived_at__lt=hours[h + 1]))
+            for h in range(24)
+        }
     )
-    counts = [0] * 24
-    for row in rows:
-        counts[row["hour"]] += row["total"]
-    return counts
+    return [counts[f"h{h}"] for h in range(24)]
 
 
 @dataclass
@@ -287,49 +319,59 @@ class QuestionShare:
 
 
 def concern_share_by_area(mission: Mission) -> tuple[list[str], list[QuestionShare]]:
-    """For each question that can signal a concern, the share of stations with one, by region.
+    """For each question that can signal a concern, the share of visited stations with one,
+    by region (the top of the area tree).
 
-    Questions of the same code in successive checklist versions count together; a station
-    counts once per question and area.
+    The share is of the stations visited with the question's checklist (questions of one code
+    in successive versions count together); each station counts once per question and area.
+    The concerns are read from the concern answers only, not from every answer.
     """
     concern_capable = Question.objects.filter(checklist__mission=mission).filter(
         ~Q(concern_answers=[]) | Q(concern_above__isnull=False)
     )
-    rows = (
-        Answer.objects.filter(visit__mission=mission, question__in=concern_capable)
-        .values("question__checklist__code", "question__code", "visit__station__area__path")
-        .annotate(
-            stations=Count("visit__station", distinct=True),
-            concerns=Count("visit__station", filter=Q(is_concern=True), distinct=True),
-        )
+    concerns = (
+        Answer.objects.filter(visit__mission=mission, is_concern=True)
+        .values_list("question__checklist__code", "question__code", "visit__station__area__path")
+        .annotate(stations=Count("visit__station", distinct=True))
         .order_by()
     )
-    texts = dict(
-        concern_capable.order_by("checklist__code", "code", "checklist__version").values_list(
-            "code", "text"
+    visited = (
+        Visit.objects.filter(mission=mission)
+        .values_list("checklist__code", "station__area__path")
+        .annotate(stations=Count("station", distinct=True))
+        .order_by()
+    )
+    questions = list(
+        concern_capable.order_by("checklist__code", "code", "-checklist__version").values_list(
+            "checklist__code", "code", "text"
         )
     )
-    questions: dict[tuple[str, str], dict[str, list[int]]] = {}
-    regions: set[str] = set()
-    for row in rows:
-        path = row["visit__station__area__path"] or "—"
-        region = path.split(PATH_SEPARATOR)[0]
-        regions.add(region)
-        key = (row["question__checklist__code"], row["question__code"])
-        share = questions.setdefault(key, {}).setdefault(region, [0, 0])
-        # A station is in one area, so the leaf areas' distinct counts add up per region.
-        share[0] += row["concerns"]
-        share[1] += row["stations"]
-    result = [
-        QuestionShare(
-            code=f"{checklist}: {code}",
-            text=texts.get(code, code),
-            areas={region: (c, s) for region, (c, s) in shares.items()},
-        )
-        for (checklist, code), shares in sorted(questions.items())
-        if any(c for c, _s in shares.values())
-    ]
-    return sorted(regions), result
+
+    def region_of(path: str | None) -> str:
+        return (path or "—").split(PATH_SEPARATOR)[0]
+
+    # A station is in one area, so the leaf areas' distinct counts add up per region.
+    stations: dict[tuple[str, str], int] = defaultdict(int)
+    for checklist, path, total in visited:
+        stations[checklist, region_of(path)] += total
+    with_concern: dict[tuple[str, str, str], int] = defaultdict(int)
+    for checklist, code, path, total in concerns:
+        with_concern[checklist, code, region_of(path)] += total
+    regions = sorted({region for _checklist, region in stations})
+    result = []
+    seen = set()
+    for checklist, code, text in questions:
+        if (checklist, code) in seen:
+            continue
+        seen.add((checklist, code))
+        areas = {
+            region: (with_concern[checklist, code, region], stations[checklist, region])
+            for region in regions
+            if stations.get((checklist, region))
+        }
+        if any(concern for concern, _total in areas.values()):
+            result.append(QuestionShare(code=f"{checklist}: {code}", text=text, areas=areas))
+    return regions, result
 
 
 # ---- The map ----
