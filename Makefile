@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean
+.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements bench-dashboard clean
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
@@ -74,6 +74,10 @@ bench-surge: install
 
 bench-statements: install system-deps
 	$(PY) bench/statements.py
+
+# Needs DATABASE_URL on PostgreSQL; builds 10,101 stations and 100,000 visits once.
+bench-dashboard: install
+	$(PY) bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

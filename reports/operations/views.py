@@ -66,8 +66,8 @@ def dashboard(request: HttpRequest, access: StaffAccess):
         + "?since="
         + now.isoformat().replace("+", "%2B"),
         "feed_seconds": settings.OPERATIONS_FEED_SECONDS,
-        "tile_url": settings.MAP_TILE_URL,
-        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "tile_url": settings.MAP_TILE_URL or "",
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION or "",
         "exports": exports.EXPORTS.values(),
         **_feed_context(access, since=now),
     }

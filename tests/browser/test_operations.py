@@ -8,6 +8,30 @@ from missions.demo import demo_accounts_ensure, demo_load
 from reports.models import Checklist, Question, Visit
 
 FEED_WAIT_MS = 15_000
+# What the project's Content-Security-Policy will allow: nothing inline, tiles from anywhere.
+STRICT_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'"
+)
+
+
+def enforce_strict_policy(page, live_server) -> list[str]:
+    """Serve the mission's pages under a strict policy; return the violations reported."""
+    violations: list[str] = []
+
+    def with_policy(route):
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": STRICT_POLICY}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(live_server.url + "/missions/**", with_policy)
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    return violations
 
 
 def clear_answer(question: Question):
@@ -58,6 +82,7 @@ def test_the_coordinator_sees_a_critical_concern_arrive_without_reloading(
     coordinator, observer = users.get(username="coordinator"), users.get(username="observer")
 
     room = page_for(coordinator, viewport={"width": 1366, "height": 900})
+    violations = enforce_strict_policy(room, live_server)
     room.goto(live_server.url + reverse("operations:dashboard", args=[mission.slug]))
     assert room.get_by_role("heading", name="Operations room").is_visible()
     by_phase = room.locator("#coverage-by-phase")
@@ -95,6 +120,7 @@ def test_the_coordinator_sees_a_critical_concern_arrive_without_reloading(
     )
     room.locator("#ops-feed").scroll_into_view_if_needed()
     room.screenshot(path=artefacts / "operations-after.png", full_page=True)
+    assert violations == [], "no inline script or style in the operations room"
 
     # The item opens the visit in the admin.
     flagged.first.locator("a").click()
