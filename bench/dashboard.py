@@ -388,9 +388,8 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "dashboard.json").write_text(json.dumps(figures, indent=2))
     load = os.getloadavg()
-    print(
-        f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({os.cpu_count()} cores)"
-    )
+    cores = os.cpu_count()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} ({cores} cores)")
 
 
 if __name__ == "__main__":

@@ -121,3 +121,16 @@ def test_statement_pages_lead_to_the_operations_room(coordinator_client, persona
     assert reverse("operations:dashboard", args=[personas.mission_a.slug]) in (
         response.content.decode()
     )
+
+
+def test_the_observer_filter_gives_way_to_the_search_when_observers_are_many(
+    coordinator_client, personas, monkeypatch
+):
+    build_operations(personas.mission_a, size=3, observer_user=personas.observer)
+    url = reverse("admin:reports_visit_changelist")
+    monkeypatch.setattr("reports.admin.visits.FILER_CHOICES_LIMIT", 3)
+    assert "By filed by" in text_of(coordinator_client.get(url))
+    monkeypatch.setattr("reports.admin.visits.FILER_CHOICES_LIMIT", 2)
+    page = text_of(coordinator_client.get(url))
+    assert "By filed by" not in page
+    assert "By area" in page

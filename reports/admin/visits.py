@@ -32,6 +32,9 @@ from stations.admin import station_number_order
 from stations.models import PATH_SEPARATOR, Area, PollingStation
 
 MARK_REVIEWED = "_mark_reviewed"
+FILER_CHOICES_LIMIT = 200
+# A search matching more stations or observers than this is looked up as a subquery.
+SEARCH_LIMIT = 2000
 SEND_BACK = "_send_back"
 
 
@@ -83,20 +86,30 @@ class AreaFilter(admin.SimpleListFilter):
 
 
 class FiledByFilter(admin.RelatedOnlyFieldListFilter):
-    """Observers who filed visits, by name, read in one query."""
+    """Observers who filed visits, by name, read in one query.
+
+    A national mission has thousands: a list that long is neither readable nor cheap to draw
+    (a third of a second per page), so past FILER_CHOICES_LIMIT the filter stays hidden and
+    the search box finds an observer by any spelling of their name.
+    """
 
     def field_choices(self, field, request, model_admin):
         # Each observer of the user's missions probed for a visit (an index), rather than
         # every visit read for its observer.
         missions = missions_coordinated_by(request.user)
-        participations = (
+        participations = list(
             Participation.objects.filter(
                 Exists(Visit.objects.filter(filed_by=OuterRef("pk"))), mission__in=missions
             )
             .select_related("observer")
-            .order_by("observer__full_name", "pk")
+            .order_by("observer__full_name", "pk")[: FILER_CHOICES_LIMIT + 1]
         )
+        if len(participations) > FILER_CHOICES_LIMIT:
+            return []
         return [(p.pk, p.observer.full_name) for p in participations]
+
+    def has_output(self):
+        return bool(self.lookup_choices) or self.lookup_val is not None
 
 
 class VisitReviewForm(forms.ModelForm):
@@ -241,10 +254,23 @@ class VisitAdmin(MissionScopedAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        stations = PollingStation.objects.filter(Q(number=term) | Q(name__icontains=term))
+        missions = missions_coordinated_by(request.user)
+        stations = PollingStation.objects.filter(
+            Q(number=term) | Q(name__icontains=term), election__mission__in=missions
+        ).values_list("pk", flat=True)
         filers = Participation.objects.filter(
-            Q(observer__full_name__icontains=term) | Q(observer__other_names__icontains=term)
-        )
+            Q(observer__full_name__icontains=term) | Q(observer__other_names__icontains=term),
+            mission__in=missions,
+        ).values_list("pk", flat=True)
+        # Read as lists, not nested as subqueries: given the ids, PostgreSQL reads the visits
+        # through the station and observer indexes; given subqueries, it may walk every visit
+        # newest first testing each. A term matching thousands stays a subquery.
+        station_ids = list(stations[: SEARCH_LIMIT + 1])
+        filer_ids = list(filers[: SEARCH_LIMIT + 1])
+        if len(station_ids) <= SEARCH_LIMIT:
+            stations = station_ids
+        if len(filer_ids) <= SEARCH_LIMIT:
+            filers = filer_ids
         return queryset.filter(Q(station__in=stations) | Q(filed_by__in=filers)), False
 
     def get_queryset(self, request):
