@@ -126,3 +126,31 @@ def test_the_coordinator_sees_a_critical_concern_arrive_without_reloading(
     flagged.first.locator("a").click()
     room.wait_for_load_state()
     assert room.url.endswith(reverse("admin:reports_visit_change", args=[visit.pk]))
+
+
+def test_the_visit_list_is_readable_at_1366_pixels(page_for, live_server, artefacts):
+    mission, _loaded = demo_load()
+    demo_accounts_ensure(mission=mission)
+    coordinator = get_user_model().objects.get(username="coordinator")
+    page = page_for(coordinator, viewport={"width": 1366, "height": 768})
+    page.goto(live_server.url + reverse("admin:reports_visit_changelist"))
+    page.screenshot(path=artefacts / "admin-visits-1366.png")
+    headers = page.locator("#result_list thead th")
+    names = [name.strip() for name in headers.all_inner_texts()]
+    for name in ("POLLING STATION", "ARRIVED", "CONCERNS", "INCIDENTS", "REVIEW"):
+        assert name in names
+    # Every column fits beside the filters without scrolling sideways.
+    review = page.locator("#result_list thead th.column-review_state").bounding_box()
+    results = page.locator("#changelist-form .results").bounding_box()
+    assert review["x"] + review["width"] <= results["x"] + results["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    badge = page.locator("#result_list td.field-review_state span.ops-state").first
+    assert badge.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+    # Station numbers in natural order on the stations list.
+    page.goto(live_server.url + reverse("admin:stations_pollingstation_changelist"))
+    numbers = page.locator(
+        "#result_list td.field-station_number, #result_list th.field-station_number"
+    )
+    numbers = [int(n) for n in numbers.all_inner_texts()]
+    assert numbers == sorted(numbers)
+    page.screenshot(path=artefacts / "admin-stations-1366.png")
