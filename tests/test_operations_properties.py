@@ -1,6 +1,7 @@
 """The operations room's coverage figures, derived again by a direct count for random plans."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from missions.models import Phase
 from observers.models import Team
 from reports.models import Visit
-from reports.operations.selectors import coverage_compute
+from reports.operations.selectors import coverage_compute, visits_per_hour
 from stations.models import Assignment
 from tests.factories import AreaFactory, ParticipationFactory, PollingStationFactory
 from tests.visits_support import make_checklist
@@ -76,3 +77,37 @@ def test_coverage_matches_a_direct_count(world, assigned, visited):
     assert {c.label: (c.assigned, c.visited) for c in by_area} == expected_areas
     for coverage in by_phase + by_area:
         assert coverage.not_visited == coverage.assigned - coverage.visited
+
+
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    minutes=st.lists(st.integers(-180, 24 * 60 + 180), max_size=25),
+    zone=st.sampled_from(["Asia/Almaty", "UTC", "America/Caracas", "Asia/Kathmandu"]),
+)
+def test_visits_per_hour_match_the_clock_in_the_missions_zone(world, minutes, zone):
+    mission, stations, checklists, participation, _team = world
+    day = mission.ends_on
+    local_midnight = datetime.datetime.combine(day, datetime.time(), tzinfo=ZoneInfo(zone))
+    arrivals = [local_midnight + datetime.timedelta(minutes=m) for m in minutes]
+    savepoint = transaction.savepoint()
+    try:
+        mission.time_zone = zone
+        for arrival in arrivals:
+            Visit.objects.create(
+                mission=mission,
+                station=stations[0],
+                checklist=checklists["voting"],
+                filed_by=participation,
+                arrived_at=arrival.astimezone(datetime.UTC),
+            )
+        counts = visits_per_hour(mission, day)
+    finally:
+        transaction.savepoint_rollback(savepoint)
+    expected = [0] * 24
+    for arrival in arrivals:
+        local = arrival.astimezone(ZoneInfo(zone))
+        if local.date() == day:
+            expected[local.hour] += 1
+    assert counts == expected

@@ -98,12 +98,18 @@ def visits_wide(mission: Mission) -> Iterator[list]:
         str(_("notes")),
         *(f"{checklist}.{code}" for checklist, code in columns),
     ]
-    visits = (
-        Visit.objects.filter(mission=mission)
-        .select_related("station__area", "checklist", "filed_by__observer")
-        .annotate(incident_total=Count("incidents"))
+    visits = Visit.objects.filter(mission=mission).select_related(
+        "station__area", "checklist", "filed_by__observer"
     )
     for chunk in _chunks(visits):
+        # Counted per chunk: an aggregate on the chunk's query would group every later visit
+        # before taking the chunk.
+        incident_totals = dict(
+            Incident.objects.filter(visit__in=[v.pk for v in chunk])
+            .values_list("visit")
+            .annotate(total=Count("pk"))
+            .order_by()
+        )
         answers = defaultdict(dict)
         rows = Answer.objects.filter(visit__in=[v.pk for v in chunk]).values_list(
             "visit_id", "question__checklist__code", "question__code", "value"
@@ -126,7 +132,7 @@ def visits_wide(mission: Mission) -> Iterator[list]:
                 visit.voters_on_list,
                 visit.ballots_issued,
                 visit.has_concerns,
-                visit.incident_total,
+                incident_totals.get(visit.pk, 0),
                 visit.get_review_display(),
                 visit.notes,
                 *(by_column.get(i) for i in range(len(columns))),

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from missions.models import Mission, Phase
@@ -26,11 +26,6 @@ FEED_SEVERITIES = (Severity.CRITICAL, Severity.SERIOUS)
 
 def mission_zone(mission: Mission) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(mission.time_zone)
-
-
-def station_natural_order() -> list:
-    """Order polling stations by number as people count: 58, 64, 101, 502 — not 101, 502, 58."""
-    return [Length("number"), "number"]
 
 
 # ---- Coverage ----
