@@ -40,14 +40,16 @@ def cell_safe(value):
 
 
 def _chunks(queryset: QuerySet, size: int = CHUNK) -> Iterator[list]:
-    """The queryset's rows in primary-key order, a chunk at a time."""
+    """The queryset's rows in primary-key order, a chunk at a time (objects, or dicts that
+    carry their "pk")."""
     last = 0
     while True:
         chunk = list(queryset.filter(pk__gt=last).order_by("pk")[:size])
         if not chunk:
             return
         yield chunk
-        last = chunk[-1].pk
+        tail = chunk[-1]
+        last = tail["pk"] if isinstance(tail, dict) else tail.pk
 
 
 def _local(moment: dt.datetime | None, zone) -> dt.datetime | None:
@@ -71,14 +73,15 @@ PHASES = dict(Phase.choices)
 def visits_wide(mission: Mission) -> Iterator[list]:
     """One row per visit, one column per question (the same code across versions shares one)."""
     zone = mission_zone(mission)
-    columns = list(
-        dict.fromkeys(
-            Question.objects.filter(checklist__mission=mission)
-            .order_by("checklist__code", "section__position", "position", "checklist__version")
-            .values_list("checklist__code", "code")
-        )
+    questions = list(
+        Question.objects.filter(checklist__mission=mission)
+        .order_by("checklist__code", "section__position", "position", "checklist__version")
+        .values_list("pk", "checklist__code", "code")
     )
-    index = {key: i for i, key in enumerate(columns)}
+    columns = list(dict.fromkeys((checklist, code) for _pk, checklist, code in questions))
+    # Each question's column, by its id: versions of a question share one.
+    position = {key: i for i, key in enumerate(columns)}
+    index = {pk: position[checklist, code] for pk, checklist, code in questions}
     yield [
         str(_("visit")),
         str(_("arrived")),
@@ -98,43 +101,60 @@ def visits_wide(mission: Mission) -> Iterator[list]:
         str(_("notes")),
         *(f"{checklist}.{code}" for checklist, code in columns),
     ]
-    visits = Visit.objects.filter(mission=mission).select_related(
-        "station__area", "checklist", "filed_by__observer"
+    # Plain rows, not model objects: a hundred thousand visits with three related objects
+    # each would spend most of the export building objects.
+    visits = Visit.objects.filter(mission=mission).values(
+        "pk",
+        "arrived_at",
+        "departed_at",
+        "station__number",
+        "station__name",
+        "station__area__path",
+        "checklist__phase",
+        "checklist__code",
+        "checklist__version",
+        "filed_by__observer__full_name",
+        "voters_on_list",
+        "ballots_issued",
+        "has_concerns",
+        "review",
+        "notes",
     )
+    reviews = dict(Visit.Review.choices)
     for chunk in _chunks(visits):
+        ids = [visit["pk"] for visit in chunk]
         # Counted per chunk: an aggregate on the chunk's query would group every later visit
         # before taking the chunk.
         incident_totals = dict(
-            Incident.objects.filter(visit__in=[v.pk for v in chunk])
+            Incident.objects.filter(visit__in=ids)
             .values_list("visit")
             .annotate(total=Count("pk"))
             .order_by()
         )
         answers = defaultdict(dict)
-        rows = Answer.objects.filter(visit__in=[v.pk for v in chunk]).values_list(
-            "visit_id", "question__checklist__code", "question__code", "value"
-        )
-        for visit_id, checklist, code, value in rows:
-            answers[visit_id][index[(checklist, code)]] = _answer_value(value)
+        rows = Answer.objects.filter(visit__in=ids).values_list("visit_id", "question_id", "value")
+        for visit_id, question_id, value in rows:
+            answers[visit_id][index[question_id]] = _answer_value(value)
         for visit in chunk:
-            by_column = answers[visit.pk]
+            by_column = answers[visit["pk"]]
+            phase = visit["checklist__phase"]
             yield [
-                visit.pk,
-                _local(visit.arrived_at, zone),
-                _local(visit.departed_at, zone),
-                visit.station.number,
-                visit.station.name,
-                visit.station.area.path if visit.station.area else "",
-                str(PHASES.get(visit.checklist.phase, visit.checklist.phase)),
-                visit.checklist.code,
-                visit.checklist.version,
-                visit.filed_by.observer.full_name,
-                visit.voters_on_list,
-                visit.ballots_issued,
-                visit.has_concerns,
-                incident_totals.get(visit.pk, 0),
-                visit.get_review_display(),
-                visit.notes,
+                visit["pk"],
+                _local(visit["arrived_at"], zone),
+                _local(visit["departed_at"], zone),
+                visit["station__number"],
+                visit["station__name"],
+                visit["station__area__path"] or "",
+                str(PHASES.get(phase, phase)),
+                visit["checklist__code"],
+                visit["checklist__version"],
+                visit["filed_by__observer__full_name"],
+                visit["voters_on_list"],
+                visit["ballots_issued"],
+                visit["has_concerns"],
+                incident_totals.get(visit["pk"], 0),
+                str(reviews.get(visit["review"], visit["review"])),
+                visit["notes"],
                 *(by_column.get(i) for i in range(len(columns))),
             ]
 
