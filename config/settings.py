@@ -204,6 +204,8 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 # ({z}/{x}/{y} as Leaflet reads them; the stations still show when tiles cannot be loaded).
 OPERATIONS_SILENT_MINUTES = env_int("OPERATIONS_SILENT_MINUTES", 60)
 OPERATIONS_FEED_SECONDS = env_int("OPERATIONS_FEED_SECONDS", 15)
+# Coverage, teams and charts read the whole mission: counted at most this often (0: always).
+OPERATIONS_FIGURES_SECONDS = env_int("OPERATIONS_FIGURES_SECONDS", 30)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 if OPERATIONS_SILENT_MINUTES < 1 or OPERATIONS_FEED_SECONDS < 1:

@@ -165,6 +165,7 @@ def test_silent_teams_are_flagged_after_the_set_time(coordinator_client, persona
     teams = page[page.index("teams silent") :]
     assert teams.index(quiet.name) < teams.index(result["teams"][0][0].name)
     settings.OPERATIONS_SILENT_MINUTES = 60
+    cache.clear()  # the figures are counted again at most every OPERATIONS_FIGURES_SECONDS
     response = coordinator_client.get(dashboard_url(mission))
     assert "1 of 3 teams silent: no visit filed for over 60 minutes." in text_of(response)
     assert response.content.decode().count("ops-badge-silent") == 1
@@ -263,11 +264,22 @@ def test_the_dashboards_queries_do_not_grow_with_the_mission(
 ):
     mission = personas.mission_a
     build_operations(mission, size=size, observer_user=personas.observer)
-    # session, user, membership (+mission), election day, coverage (checklists' phases,
-    # visited stations, assignments), overdue assignments, review counts, oldest awaiting
-    # review, teams, visits per hour, feed answers, feed incidents
+    # session, user, membership (+mission), then the figures: coverage (checklists' phases,
+    # visited stations, assignments), election day, overdue assignments, teams, visits per
+    # hour; then live: review counts, oldest awaiting review, feed answers, feed incidents
     response = _queries(django_assert_num_queries, coordinator_client, dashboard_url(mission), 14)
     assert f"{size} visits awaiting review" in text_of(response)
+    # Within OPERATIONS_FIGURES_SECONDS the figures come from the cache; the rest is live.
+    file_visit(
+        personas.observer_participation,
+        PollingStationFactory(election=mission.election),
+        make_checklist(mission, code="late"),
+        user=personas.observer,
+        arrived_at=election_day(mission, 11),
+        box_sealed="no",
+    )
+    response = _queries(django_assert_num_queries, coordinator_client, dashboard_url(mission), 7)
+    assert f"{size + 1} visits awaiting review" in text_of(response)
 
 
 @pytest.mark.parametrize("size", [2, 12])

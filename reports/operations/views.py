@@ -6,6 +6,7 @@ mission gets 403, anyone else 404, anonymous users the login page.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -14,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from missions.models import Election
@@ -40,31 +42,61 @@ def _feed_context(access: StaffAccess, since: dt.datetime | None) -> dict:
     return {"mission": access.mission, "items": items, "new_critical": new_critical}
 
 
+@dataclass
+class Figures:
+    """What the room counts over the whole mission: computed at most every
+    OPERATIONS_FIGURES_SECONDS and shared by every coordinator watching."""
+
+    computed_at: dt.datetime
+    by_phase: list
+    by_area: list
+    overdue: list
+    teams: selectors.Teams
+    election_day: dt.date
+    hours: charts.HourChart
+
+
+def _figures(access: StaffAccess, now: dt.datetime) -> Figures:
+    key = f"operations:figures:{access.mission.pk}"
+    figures = cache.get(key)
+    if figures is None:
+        mission = access.mission
+        by_phase, by_area = selectors.coverage_compute(mission)
+        day = _election_day(access)
+        figures = Figures(
+            computed_at=now,
+            by_phase=by_phase,
+            by_area=by_area,
+            overdue=selectors.overdue_assignments(mission, now=now),
+            teams=selectors.team_activity(
+                mission,
+                now=now,
+                silent_after=dt.timedelta(minutes=settings.OPERATIONS_SILENT_MINUTES),
+            ),
+            election_day=day,
+            hours=charts.hour_chart(selectors.visits_per_hour(mission, day)),
+        )
+        cache.set(key, figures, settings.OPERATIONS_FIGURES_SECONDS)
+    return figures
+
+
 @require_GET
 @coordinator_page
 def dashboard(request: HttpRequest, access: StaffAccess):
     mission = access.mission
     now = timezone.now()
-    by_phase, by_area = selectors.coverage_compute(mission)
-    day = _election_day(access)
     context = {
         "mission": mission,
         "now": now,
-        "by_phase": by_phase,
-        "by_area": by_area,
-        "overdue": selectors.overdue_assignments(mission, now=now),
+        "figures": _figures(access, now),
+        "figures_seconds": settings.OPERATIONS_FIGURES_SECONDS,
+        # The review queue and the feed are read live on every request.
         "queue": selectors.review_queue(mission),
-        "teams": selectors.team_activity(
-            mission,
-            now=now,
-            silent_after=dt.timedelta(minutes=settings.OPERATIONS_SILENT_MINUTES),
-        ),
         "silent_minutes": settings.OPERATIONS_SILENT_MINUTES,
-        "election_day": day,
-        "hours": charts.hour_chart(selectors.visits_per_hour(mission, day)),
+        # Whatever is filed after this moment is flagged new in the feed.
         "feed_url": reverse("operations:feed", args=[mission.slug])
-        + "?since="
-        + now.isoformat().replace("+", "%2B"),
+        + "?"
+        + urlencode({"since": now.isoformat()}),
         "feed_seconds": settings.OPERATIONS_FEED_SECONDS,
         "tile_url": settings.MAP_TILE_URL or "",
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION or "",
