@@ -1,7 +1,9 @@
 """The operations room in a real browser: the demo coordinator watches the feed while the demo
 observer files a visit with a critical concern, and the concern arrives without a reload."""
 
+import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.urls import reverse
 
 from missions.demo import demo_accounts_ensure, demo_load
@@ -32,6 +34,12 @@ def enforce_strict_policy(page, live_server) -> list[str]:
         ),
     )
     return violations
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # The room's figures are cached per mission, and test missions reuse primary keys.
+    cache.clear()
 
 
 def clear_answer(question: Question):
