@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from reports.models import Answer, Incident, Visit
-from reports.operations.exports import cell_safe, csv_lines
+from reports.operations.exports import cell_safe, csv_lines, xlsx_file
 from reports.services import IncidentData
 from tests.factories import PollingStationFactory
 from tests.operations_support import build_operations, file_visit
@@ -206,3 +206,11 @@ def test_csv_lines_stream_one_row_at_a_time():
     assert next(lines) == "\ufeff"
     assert next(lines) == "a,b\r\n"
     assert next(lines) == "'=1,\r\n"
+
+
+def test_an_export_longer_than_a_sheet_goes_on_in_further_sheets():
+    rows = iter([["n"], *([i] for i in range(7))])
+    workbook = openpyxl.load_workbook(xlsx_file(rows, "answers", max_rows=3), read_only=True)
+    sheets = [[row[0] for row in sheet.iter_rows(values_only=True)] for sheet in workbook]
+    assert workbook.sheetnames == ["answers", "answers-2", "answers-3", "answers-4"]
+    assert sheets == [["n", 0, 1], ["n", 2, 3], ["n", 4, 5], ["n", 6]]

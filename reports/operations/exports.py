@@ -174,25 +174,38 @@ def answers_long(mission: Mission) -> Iterator[list]:
         str(_("concern")),
         str(_("severity of a concern")),
     ]
-    answers = Answer.objects.filter(visit__mission=mission).select_related(
-        "visit__station__area", "question__checklist"
+    questions = {
+        question.pk: question
+        for question in Question.objects.filter(checklist__mission=mission).select_related(
+            "checklist"
+        )
+    }
+    # Plain rows: two million answers would otherwise be two million model objects each.
+    answers = Answer.objects.filter(visit__mission=mission).values(
+        "pk",
+        "visit_id",
+        "question_id",
+        "value",
+        "is_concern",
+        "visit__station__number",
+        "visit__station__area__path",
     )
-    for chunk in _chunks(answers):
+    for chunk in _chunks(answers, size=CHUNK * 5):
         for answer in chunk:
-            question = answer.question
-            station = answer.visit.station
+            question = questions[answer["question_id"]]
+            phase = question.checklist.phase
             yield [
-                answer.visit_id,
-                station.number,
-                station.area.path if station.area else "",
-                str(PHASES.get(question.checklist.phase, question.checklist.phase)),
+                answer["visit_id"],
+                answer["visit__station__number"],
+                answer["visit__station__area__path"] or "",
+                str(PHASES.get(phase, phase)),
                 question.checklist.code,
                 question.checklist.version,
                 question.code,
                 question.text,
-                _answer_value(answer.value),
-                answer.is_concern,
-                question.get_severity_display() if answer.is_concern else "",
+                _answer_value(answer["value"]),
+                answer["is_concern"],
+                question.get_severity_display() if answer["is_concern"] else "",
             ]
 
 
@@ -341,12 +354,27 @@ def _xlsx_value(value):
     return value
 
 
-def xlsx_file(rows: Iterator[list], title: str):
+# An XLSX sheet holds 1,048,576 rows; longer exports go on in further sheets, each with the
+# header again.
+XLSX_MAX_ROWS = 1_048_576
+
+
+def xlsx_file(rows: Iterator[list], title: str, max_rows: int = XLSX_MAX_ROWS):
     """Write the rows to an XLSX workbook in a temporary file and return it, rewound."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    rows = iter(rows)
+    header = [_xlsx_value(value) for value in next(rows, [])]
+    sheet, written, sheets = None, max_rows, 0
     for row in rows:
+        if written == max_rows:
+            sheets += 1
+            sheet = workbook.create_sheet(title=f"{title}-{sheets}"[:31] if sheets > 1 else title)
+            sheet.append(header)
+            written = 1
         sheet.append([_xlsx_value(value) for value in row])
+        written += 1
+    if sheet is None:
+        workbook.create_sheet(title=title[:31]).append(header)
     # Deleted when closed; the response closes it after sending.
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
     workbook.save(handle)
