@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps browser-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean messages messages-update messages-check drills lock lock-check
+.PHONY: help install system-deps browser-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements bench-dashboard clean messages messages-update messages-check drills lock lock-check
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
@@ -144,6 +144,10 @@ bench-statements: install system-deps
 # Starts its own Redis and worker; needs PostgreSQL on 127.0.0.1:5432. Bounded to 10 minutes.
 drills: install system-deps
 	$(PY) bench/fault_drills.py
+
+# Needs DATABASE_URL on PostgreSQL; builds 10,101 stations and 100,000 visits once.
+bench-dashboard: install
+	$(PY) bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles node_modules

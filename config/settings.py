@@ -5,6 +5,7 @@ REDIS_URL unset: Celery runs tasks eagerly in-process; set: the real broker.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -387,3 +388,23 @@ PERMISSIONS_POLICY = {
     "interest-cohort": [],
 }
 # --- end security -------------------------------------------------------------------------
+
+# The operations room: a team is flagged silent after this many minutes without filing a
+# visit; the feed of serious concerns refreshes this often; the map's tiles come from here
+# ({z}/{x}/{y} as Leaflet reads them; the stations still show when tiles cannot be loaded).
+OPERATIONS_SILENT_MINUTES = env_int("OPERATIONS_SILENT_MINUTES", 60)
+OPERATIONS_FEED_SECONDS = env_int("OPERATIONS_FEED_SECONDS", 15)
+# Coverage, teams and charts read the whole mission: counted at most this often (0: always).
+OPERATIONS_FIGURES_SECONDS = env_int("OPERATIONS_FIGURES_SECONDS", 30)
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+if OPERATIONS_SILENT_MINUTES < 1 or OPERATIONS_FEED_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "OPERATIONS_SILENT_MINUTES and OPERATIONS_FEED_SECONDS must be at least 1."
+    )
+# The map's tiles are the one kind of file a page loads from elsewhere: their server, and
+# nothing more, joins the policy's images.
+_tiles = urlsplit(MAP_TILE_URL.replace("{s}.", "subdomain."))
+if _tiles.scheme in ("http", "https") and _tiles.hostname:
+    _tile_host = _tiles.netloc.replace("subdomain.", "*.")
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tile_host}")

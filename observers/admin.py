@@ -191,7 +191,7 @@ class AssignmentInline(MissionScopedInlineMixin, admin.TabularInline):
     mission_lookup = "team__mission"
     select_related = ("team", "station")
     extra = 0
-    fields = ["date", "phase", "station", "notes"]
+    fields = ["date", "phase", "planned_time", "station", "notes"]
     autocomplete_fields = ["station"]
     ordering = ["date", "phase", "station__number"]
 

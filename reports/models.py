@@ -353,6 +353,19 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["mission", "review"]),
             models.Index(fields=["mission", "-arrived_at"]),
+            # The admin's list, newest first, with or without a mission filter.
+            models.Index(fields=["-arrived_at", "-id"], name="visit_arrived_desc_idx"),
+            models.Index(
+                fields=["mission", "-arrived_at", "-id"], name="visit_mission_arrived_idx"
+            ),
+            # The operations room: stations visited per checklist, the review queue oldest
+            # first, the feed newest first, and each observer's last visit.
+            models.Index(
+                fields=["mission", "station", "checklist"], name="visit_mission_station_idx"
+            ),
+            models.Index(fields=["mission", "review", "created_at"], name="visit_review_queue_idx"),
+            models.Index(fields=["mission", "-created_at"], name="visit_mission_filed_idx"),
+            models.Index(fields=["filed_by", "-created_at"], name="visit_filer_newest_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -402,7 +415,15 @@ class Answer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["visit", "question"], name="answer_once_per_question"),
         ]
-        indexes = [models.Index(fields=["question", "is_concern"])]
+        indexes = [
+            models.Index(fields=["question", "is_concern"]),
+            # Concerns are a few per cent of answers: the operations room reads only them.
+            models.Index(
+                fields=["visit", "question"],
+                condition=Q(is_concern=True),
+                name="answer_concern_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.question.code}: {self.display_value}"

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Value
+from django.db.models.functions import LPad
 from django.utils.translation import gettext_lazy as _
 
 from missions.imports import MissionImportExportMixin
@@ -7,6 +8,14 @@ from missions.scoping import MissionScopedAdmin
 from stations.imports import PollingStationResource
 from stations.models import Area, Assignment, PollingStation
 from stations.services import area_save
+
+
+def station_number_order(field: str = "number") -> LPad:
+    """Sort polling-station numbers as people count them: 58, 64, 101, 502 (not 101, 502, 58).
+
+    Numbers padded with zeros to one width sort as numbers; “1-214” sorts among the fours.
+    """
+    return LPad(field, 20, Value("0"))
 
 
 @admin.register(Area)
@@ -39,7 +48,8 @@ class PollingStationAdmin(MissionImportExportMixin, MissionScopedAdmin):
     show_full_result_count = False
     mission_lookup = "election__mission"
     resource_classes = [PollingStationResource]
-    list_display = ["number", "name", "address", "area", "is_abroad", "registered_voters"]
+    list_display = ["station_number", "name", "address", "area", "is_abroad", "registered_voters"]
+    ordering = [station_number_order()]
     list_filter = [
         ("election__mission", admin.RelatedOnlyFieldListFilter),
         "is_abroad",
@@ -53,6 +63,10 @@ class PollingStationAdmin(MissionImportExportMixin, MissionScopedAdmin):
         (_("Details"), {"fields": [("latitude", "longitude"), "registered_voters"]}),
     ]
 
+    @admin.display(description=_("number"), ordering=station_number_order())
+    def station_number(self, station):
+        return station.number
+
     def get_import_missions(self, request):
         # Stations belong to an election; a mission without one has nowhere to put them.
         return super().get_import_missions(request).filter(election__isnull=False)
@@ -61,8 +75,8 @@ class PollingStationAdmin(MissionImportExportMixin, MissionScopedAdmin):
 @admin.register(Assignment)
 class AssignmentAdmin(MissionScopedAdmin):
     mission_lookup = "team__mission"
-    ordering = ["date", "phase", "team__name", "station__number"]
-    list_display = ["date", "phase", "team", "station", "station_area", "notes"]
+    ordering = ["date", "phase", "team__name", station_number_order("station__number")]
+    list_display = ["date", "phase", "planned_time", "team", "station", "station_area", "notes"]
     list_filter = [
         # A mission lasts days: list the dates it has rather than "today" and "past 7 days".
         ("date", admin.AllValuesFieldListFilter),
@@ -72,7 +86,7 @@ class AssignmentAdmin(MissionScopedAdmin):
     search_fields = ["=station__number", "station__name", "team__name"]
     list_select_related = ["team", "station__area"]
     autocomplete_fields = ["team", "station"]
-    fields = ["team", "date", "phase", "station", "notes"]
+    fields = ["team", "date", "phase", "planned_time", "station", "notes"]
 
     @admin.display(description=_("area"), ordering="station__area__path")
     def station_area(self, assignment):

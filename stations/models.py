@@ -184,6 +184,15 @@ class Assignment(models.Model):
     )
     date = models.DateField(_("date"))
     phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
+    planned_time = models.TimeField(
+        _("planned arrival"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "In the mission's time zone. The operations room flags the station when this time "
+            "(else the end of the day) passes without a visit."
+        ),
+    )
     notes = models.CharField(_("notes"), max_length=300, blank=True)
 
     class Meta:

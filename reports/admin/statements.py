@@ -7,6 +7,8 @@ statement comes only from `statement_request` (no "add" page), and an approved o
 mission said: every field is read-only and it cannot be deleted.
 """
 
+import zoneinfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -20,12 +22,16 @@ from missions.content_languages import in_language, languages
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
 from reports.models import Statement, StatementDocument, StatementText
 from reports.statements import statement_request
+from reports.templatetags.people import person_name
 
 FINAL_STATUSES = (Statement.Status.APPROVED, Statement.Status.PUBLISHED)
 
 
-def _moment(moment) -> str:
-    return formats.localize(timezone.localtime(moment)) if moment else ""
+def _moment(moment, zone: str | None = None) -> str:
+    """A time as the mission's clocks showed it (the server's zone when no mission is known)."""
+    if not moment:
+        return ""
+    return formats.localize(timezone.localtime(moment, zoneinfo.ZoneInfo(zone) if zone else None))
 
 
 @admin.register(StatementText)
@@ -198,8 +204,8 @@ class StatementAdmin(MissionScopedAdmin):
     def requested(self, statement: Statement) -> str:
         return format_html(
             "{}<br><small>{}</small>",
-            _moment(statement.requested_at),
-            statement.requested_by or "—",
+            _moment(statement.requested_at, statement.mission.time_zone),
+            person_name(statement.requested_by) or "—",
         )
 
     @admin.display(description=_("approved"), ordering="approved_at")
@@ -208,8 +214,8 @@ class StatementAdmin(MissionScopedAdmin):
             return "—"
         return format_html(
             "{}<br><small>{}</small>",
-            _moment(statement.approved_at),
-            statement.approved_by or "—",
+            _moment(statement.approved_at, statement.mission.time_zone),
+            person_name(statement.approved_by) or "—",
         )
 
     @admin.display(description=_("coordinator page"))

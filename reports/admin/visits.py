@@ -13,11 +13,12 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -26,17 +27,15 @@ from missions.selectors import missions_coordinated_by
 from observers.models import Participation
 from reports.models import Answer, Incident, Visit, VisitRevision
 from reports.services import visit_mark_reviewed, visit_send_back
-from stations.models import PATH_SEPARATOR, Area
+from reports.templatetags.people import person_name
+from stations.admin import station_number_order
+from stations.models import PATH_SEPARATOR, Area, PollingStation
 
 MARK_REVIEWED = "_mark_reviewed"
+FILER_CHOICES_LIMIT = 200
+# A search matching more stations or observers than this is looked up as a subquery.
+SEARCH_LIMIT = 2000
 SEND_BACK = "_send_back"
-
-
-def _mission_time(visit: Visit, moment):
-    """Show a time as the observer saw it, in the mission's time zone."""
-    if moment is None:
-        return None
-    return formats.localize(timezone.localtime(moment, zoneinfo.ZoneInfo(visit.mission.time_zone)))
 
 
 class AreaFilter(admin.SimpleListFilter):
@@ -80,16 +79,30 @@ class AreaFilter(admin.SimpleListFilter):
 
 
 class FiledByFilter(admin.RelatedOnlyFieldListFilter):
-    """Observers who filed visits, by name, read in one query."""
+    """Observers who filed visits, by name, read in one query.
+
+    A national mission has thousands: a list that long is neither readable nor cheap to draw
+    (a third of a second per page), so past FILER_CHOICES_LIMIT the filter stays hidden and
+    the search box finds an observer by any spelling of their name.
+    """
 
     def field_choices(self, field, request, model_admin):
-        filers = model_admin.get_queryset(request).values("filed_by")
-        participations = (
-            Participation.objects.filter(pk__in=filers)
+        # Each observer of the user's missions probed for a visit (an index), rather than
+        # every visit read for its observer.
+        missions = missions_coordinated_by(request.user)
+        participations = list(
+            Participation.objects.filter(
+                Exists(Visit.objects.filter(filed_by=OuterRef("pk"))), mission__in=missions
+            )
             .select_related("observer")
-            .order_by("observer__full_name", "pk")
+            .order_by("observer__full_name", "pk")[: FILER_CHOICES_LIMIT + 1]
         )
+        if len(participations) > FILER_CHOICES_LIMIT:
+            return []
         return [(p.pk, p.observer.full_name) for p in participations]
+
+    def has_output(self):
+        return bool(self.lookup_choices) or self.lookup_val is not None
 
 
 class VisitReviewForm(forms.ModelForm):
@@ -135,16 +148,16 @@ class VisitAdmin(MissionScopedAdmin):
     mission_lookup = "mission"
     form = VisitReviewForm
     change_form_template = "admin/reports/visit/change_form.html"
+    # Eight columns that fit 1366 px: the checklist's phase says which form was used.
     list_display = [
         "station_number",
         "area",
         "phase",
-        "checklist",
         "filed_by_name",
         "arrived",
-        "has_concerns",
+        "concerns",
         "incident_count",
-        "review",
+        "review_state",
     ]
     list_display_links = ["station_number"]
     list_filter = [
@@ -165,6 +178,8 @@ class VisitAdmin(MissionScopedAdmin):
     search_help_text = _("Polling station number or name, or the observer's name.")
     list_select_related = ["mission", "station__area", "checklist", "filed_by__observer"]
     list_per_page = 50
+    # Counting every visit of a national mission twice per page is the slowest part of it.
+    show_full_result_count = False
     actions = ["mark_reviewed", "send_back"]
     readonly_fields = [
         "mission",
@@ -185,7 +200,7 @@ class VisitAdmin(MissionScopedAdmin):
         "notes",
         "attachments_list",
         "review",
-        "reviewed_by",
+        "reviewer_name",
         "reviewed_at",
         "history_table",
     ]
@@ -215,10 +230,41 @@ class VisitAdmin(MissionScopedAdmin):
             (_("Notes and attachments"), {"fields": ["notes", "attachments_list"]}),
             (
                 _("Review"),
-                {"fields": [("review", "reviewed_by", "reviewed_at"), "review_comment"]},
+                {"fields": [("review", "reviewer_name", "reviewed_at"), "review_comment"]},
             ),
             (_("History"), {"fields": ["history_table"]}),
         ]
+
+    class Media:
+        css = {"all": ["operations/admin.css"]}
+
+    def get_search_results(self, request, queryset, search_term):
+        """Find visits by station (number exactly, or name) or observer (any spelling).
+
+        Stations and observers are found first, in their own small tables, and the visits
+        through their indexes: the default search would join every visit before filtering.
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        missions = missions_coordinated_by(request.user)
+        stations = PollingStation.objects.filter(
+            Q(number=term) | Q(name__icontains=term), election__mission__in=missions
+        ).values_list("pk", flat=True)
+        filers = Participation.objects.filter(
+            Q(observer__full_name__icontains=term) | Q(observer__other_names__icontains=term),
+            mission__in=missions,
+        ).values_list("pk", flat=True)
+        # Read as lists, not nested as subqueries: given the ids, PostgreSQL reads the visits
+        # through the station and observer indexes; given subqueries, it may walk every visit
+        # newest first testing each. A term matching thousands stays a subquery.
+        station_ids = list(stations[: SEARCH_LIMIT + 1])
+        filer_ids = list(filers[: SEARCH_LIMIT + 1])
+        if len(station_ids) <= SEARCH_LIMIT:
+            stations = station_ids
+        if len(filer_ids) <= SEARCH_LIMIT:
+            filers = filer_ids
+        return queryset.filter(Q(station__in=stations) | Q(filed_by__in=filers)), False
 
     def get_queryset(self, request):
         # A subquery, not Count() over a join: the filters' own queries reuse this queryset
@@ -326,13 +372,20 @@ class VisitAdmin(MissionScopedAdmin):
 
     # ---- The changelist's columns ----
 
-    @admin.display(description=_("polling station"), ordering="station__number")
+    @admin.display(
+        description=_("polling station"), ordering=station_number_order("station__number")
+    )
     def station_number(self, visit):
         return visit.station.number
 
     @admin.display(description=_("area"), ordering="station__area__path")
     def area(self, visit):
-        return visit.station.area or "—"
+        # The area's own name in the column (the whole path would take three lines at
+        # 1366 px); the path on hover.
+        area = visit.station.area
+        if area is None:
+            return "—"
+        return format_html('<span title="{}">{}</span>', area.path, area.name)
 
     @admin.display(description=_("phase"), ordering="checklist__phase")
     def phase(self, visit):
@@ -344,11 +397,36 @@ class VisitAdmin(MissionScopedAdmin):
 
     @admin.display(description=_("arrived"), ordering="arrived_at")
     def arrived(self, visit):
-        return _mission_time(visit, visit.arrived_at)
+        # Short: the day and the clock in the mission's zone, e.g. “20 Nov 19:40”.
+        if visit.arrived_at is None:
+            return "—"
+        local = timezone.localtime(visit.arrived_at, zoneinfo.ZoneInfo(visit.mission.time_zone))
+        return formats.date_format(local, "j M H:i")
 
     @admin.display(description=_("incidents"), ordering="incident_total")
     def incident_count(self, visit):
-        return visit.incident_total
+        return visit.incident_total or "—"
+
+    @admin.display(description=_("concerns"), ordering="has_concerns")
+    def concerns(self, visit):
+        # A concern is news, not a success: never Django's green tick.
+        if visit.has_concerns:
+            return format_html(
+                '<span class="ops-state ops-state-concerns">{}</span>', _("Concerns")
+            )
+        return format_html('<span class="ops-state ops-state-clear">{}</span>', _("none"))
+
+    @admin.display(description=_("review"), ordering="review")
+    def review_state(self, visit):
+        return format_html(
+            '<span class="ops-state ops-state-{}">{}</span>',
+            visit.review,
+            visit.get_review_display(),
+        )
+
+    @admin.display(description=_("reviewed by"))
+    def reviewer_name(self, visit):
+        return person_name(visit.reviewed_by) or "—"
 
     # ---- The change page's read-only sections ----
 
