@@ -4,7 +4,9 @@ who coordinates mission B and must be refused everything of A's."""
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from missions.models import Mission, MissionMembership
 from missions.services import coordinators_group_ensure
@@ -85,3 +87,13 @@ def coordinator_client(client, personas):
 def outsider_client(client, personas):
     client.force_login(personas.outsider)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in a user's own language (their
+    saved preference) leaves it active in the thread, and translated model fields and
+    messages would follow it into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -110,12 +110,12 @@ def test_editing_a_statement_text_in_the_admin_records_the_old_and_new_text(
     coordinator_client, personas
 ):
     text = StatementText.objects.create(
-        mission=personas.mission_a, section="conclusions", language="en", body="Calm."
+        mission=personas.mission_a, section="conclusions", body="Calm."
     )
     page = coordinator_client.get(reverse("admin:reports_statementtext_change", args=[text.pk]))
     form = page.context["adminform"].form
     data = {name: form[name].value() or "" for name in form.fields}
-    data.update(mission=personas.mission_a.pk, body="Calm and orderly.")
+    data.update(mission=personas.mission_a.pk, body_en="Calm and orderly.")
 
     coordinator_client.post(reverse("admin:reports_statementtext_change", args=[text.pk]), data)
 

@@ -69,7 +69,7 @@ def poisoned(personas):
     Assignment.objects.create(team=team, station=station, date=mission.ends_on, phase="voting")
     CandidateFactory(election=mission.election)
     ActivityFactory(mission=mission)
-    StatementText.objects.create(mission=mission, section="conclusions", language="en", body="x")
+    StatementText.objects.create(mission=mission, section="conclusions", body="x")
     questions = {q.code: q for q in checklist.questions.all()}
     visit, _ = visit_submit(
         participation=participation,

@@ -3,6 +3,7 @@ loopback): a worker and a web process on different local folders share a stateme
 bucket, and every file is still served only through the pages' access checks."""
 
 import hashlib
+import io
 import os
 import secrets
 import signal
@@ -17,6 +18,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
+from PIL import Image
 
 from config.celery import app as celery_app
 from config.storage import s3_storage
@@ -251,9 +253,13 @@ def test_an_observers_photo_is_kept_in_the_bucket_and_served_after_the_access_ch
     assert local_files(bucket.web_folder) == []
     url = reverse("reports:attachment", args=[field["mission"].slug, attachment.pk])
     shown = observer_client.get(url)
-    assert b"".join(shown.streaming_content) == JPEG
+    served = b"".join(shown.streaming_content)
+    # The photo as stored in the bucket: its pixels, encoded anew without EXIF.
+    with attachment.file.open("rb") as stored:
+        assert served == stored.read()
+    assert Image.open(io.BytesIO(served)).format == "JPEG"
 
     client.force_login(personas.outsider)
     refused = client.get(url)
     assert refused.status_code == 404
-    assert JPEG not in refused.content
+    assert served not in refused.content

@@ -25,9 +25,16 @@ from reports.models import Answer, Incident, Question, Visit
 from reports.rules import condition_holds, rules_errors
 from reports.services import LikelyDuplicate, VisitData, visit_submit
 from stations.models import Assignment
-from tests.visits_support import answers, election_day, form_fields, make_checklist, station_of
+from tests.visits_support import (
+    answers,
+    election_day,
+    form_fields,
+    make_checklist,
+    photo_jpeg,
+    station_of,
+)
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+JPEG = photo_jpeg(gps=False)
 
 COMPLAINT_RULES = [
     {

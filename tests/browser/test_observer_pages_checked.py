@@ -23,12 +23,12 @@ from reports.services import VisitData, visit_send_back, visit_submit
 from stations.models import Assignment
 from tests.browser.test_offline_filing import PHONE
 from tests.factories import ParticipationFactory, UserFactory
-from tests.visits_support import election_day, make_checklist, station_of
+from tests.visits_support import election_day, make_checklist, photo_jpeg, station_of
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+JPEG = photo_jpeg(gps=False)
 
 
 def needs(path: Path, what: str) -> None:
