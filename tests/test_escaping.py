@@ -111,10 +111,8 @@ def poisoned(personas):
     for question in Question.objects.filter(checklist=checklist):
         if question.choices:
             question.choices = [[value, LONG] for value, _label in question.choices]
-        question.translations = {
-            "ru": {"text": LONG, "help_text": LONG, "concern_sentence": LONG},
-        }
-        question.save(update_fields=["choices", "translations"])
+        question.text_ru = question.help_text_ru = question.concern_sentence_ru = LONG
+        question.save(update_fields=["choices", "text_ru", "help_text_ru", "concern_sentence_ru"])
     return {
         "mission": mission,
         "checklist": checklist,
