@@ -26,7 +26,7 @@ from reports.checklist_files import (
     checklist_create_from_data,
 )
 from reports.forms import answer_field, answer_to_json
-from reports.models import Checklist, Incident, StatementText, Visit
+from reports.models import Checklist, HeadAssessment, Incident, StatementText, Visit
 from reports.services import IncidentData, VisitData, visit_restore, visit_times_errors
 from stations.models import Area, Assignment, PollingStation
 
@@ -45,6 +45,7 @@ MISSION_FIELDS = (
     "inviting_body",
     "invited_on",
     "formed_on",
+    "preliminary_includes_unreviewed",
 )
 ELECTION_FIELDS = ("country", "kind", "is_early", "election_day", "commission", "has_against_all")
 FIGURE_FIELDS = (
@@ -211,6 +212,16 @@ def mission_export(*, mission: Mission) -> dict[str, Any]:
             for text in StatementText.objects.filter(mission=mission).order_by(
                 "language", "section"
             )
+        ],
+        "head_assessments": [
+            {
+                "kind": recorded.kind,
+                "assessment": recorded.assessment,
+                "given_by": recorded.given_by.observer.full_name,
+            }
+            for recorded in HeadAssessment.objects.filter(mission=mission)
+            .select_related("given_by__observer")
+            .order_by("kind")
         ],
     }
 
@@ -405,6 +416,7 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
             "assignments",
             "visits",
             "statement_texts",
+            "head_assessments",
         ),
     )
     if root["format"] != FORMAT:
@@ -461,7 +473,27 @@ def mission_import(*, bundle: Any, slug: str | None = None) -> Mission:
         where = f"statement_texts[{index}]"
         values = _object(text_data, where, ("section", "language"), STATEMENT_TEXT_FIELDS)
         _save(_build(StatementText, values, mission=mission), where)
+    _import_head_assessments(
+        mission, members, _list(root.get("head_assessments", []), "head_assessments")
+    )
     return mission
+
+
+def _import_head_assessments(
+    mission: Mission, members: dict[str, Participation], rows: list
+) -> None:
+    """The overall assessment the head of mission gave for each kind of statement."""
+    for index, data in enumerate(rows):
+        where = f"head_assessments[{index}]"
+        values = _object(data, where, ("kind", "assessment", "given_by"))
+        given_by = _member(members, values["given_by"], f"{where}.given_by")
+        assessment = HeadAssessment(
+            mission=mission,
+            kind=values["kind"],
+            assessment=values["assessment"],
+            given_by=given_by,
+        )
+        _save(assessment, where)
 
 
 def _import_delegations(mission: Mission, delegations: list) -> dict[str, Participation]:

@@ -221,6 +221,10 @@ def _content(visit: Visit, data: VisitData) -> tuple[list[Answer], list[Incident
     answers = _answers(visit, questions, data.answers)
     incidents = _incidents(visit, data.incidents)
     visit.has_concerns = any(a.is_concern for a in answers) or bool(incidents)
+    # What the findings need to count each question's observed stations from the visits:
+    # the questions with no observed answer (skipped, or answered "not observed").
+    observed = {a.question_id for a in answers if a.value not in (None, "", [])}
+    visit.unobserved = sorted(q.pk for q in questions if q.pk not in observed)
     return answers, incidents
 
 
@@ -366,7 +370,7 @@ def visit_update(
         visit.review = Visit.Review.SUBMITTED
         update_fields.append("review")
     content = _content(visit, data)
-    update_fields.append("has_concerns")
+    update_fields += ["has_concerns", "unobserved"]
     visit.full_clean(exclude=LOADED_RELATIONS, validate_unique=False)
     visit.save(update_fields=update_fields)
     visit.answers.all().delete()
