@@ -116,8 +116,8 @@ def statement_request(
     `requested_by` is None for a request from the command line. An empty `place` lets the
     composer derive it. A new version keeps the overall assessment the head of mission gave
     the previous one (the first, the one the mission's record says the head gave for this
-    kind), so it is compiled with its conclusions at once; approval still governs it. Raises ValidationError
-    for an unknown kind or language.
+    kind), so it is compiled with its conclusions at once; approval still governs it.
+    Raises ValidationError for an unknown kind or language.
     """
     with transaction.atomic():
         # Two coordinators asking at once would both read the same highest version: the
