@@ -1,0 +1,283 @@
+"""Every figure a statement prints, derived independently of reports.findings.
+
+Hypothesis builds random missions — polling stations in two districts, visits in every review
+state across two versions of a checklist, answers clear, concerning or not observed at every
+severity, incidents and complaints — beside a second mission whose visits must never count.
+The test works out from the raw choices what each figure must be, compiles the final statement,
+the preliminary statement (counting visits awaiting review when the mission allows it) and
+the press briefing, and reads every figure back out of their text.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reports.composer import statement_compose
+from reports.findings import findings_compute
+from reports.models import Incident, Visit
+from reports.services import IncidentData, VisitData, visit_restore
+from tests.factories import AreaFactory, ParticipationFactory, PollingStationFactory
+from tests.statement_facts import normalised
+from tests.visits_support import election_day, make_checklist
+
+STATIONS = 6
+# code → (severity, value choices: clear, concerning, not observed)
+QUESTIONS = {
+    "info_materials": ("minor", ["yes", "no", None]),
+    "evacuation_plan": ("minor", ["yes", "no", None]),
+    "box_sealed": ("critical", ["yes", "no", None]),
+    "atmosphere": ("serious", ["calm", "tense", None]),
+    "problems": ("serious", [["queue"], ["secrecy"], ["queue", "secrecy"], None]),
+    "waiting": ("minor", [10, 80, None]),
+}
+CONCERNING = {
+    "info_materials": lambda v: v == "no",
+    "evacuation_plan": lambda v: v == "no",
+    "box_sealed": lambda v: v == "no",
+    "atmosphere": lambda v: v == "tense",
+    "problems": lambda v: v is not None and "secrecy" in v,
+    "waiting": lambda v: v is not None and v > 50,
+}
+GRAVE = {"serious", "critical"}
+CATEGORIES = ["procedure", "secrecy", "overcrowding"]
+
+
+@dataclass
+class Place:
+    mission: object
+    participation: object
+    checklists: list
+    stations: list
+
+
+def _sentences(checklist, marker: str) -> None:
+    for question in checklist.questions.all():
+        question.concern_sentence = f"[{marker}{question.code}] {{concerns}} of {{stations}}."
+        question.clear_sentence = f"[{marker}clear {question.code}] at {{stations}}."
+        question.save()
+
+
+@pytest.fixture
+def place(personas) -> Place:
+    mission = personas.mission_a
+    older = make_checklist(mission, version=1)
+    newer = make_checklist(mission, version=2)
+    # The older version's wording must never be printed: the newest stands for both.
+    _sentences(older, "old ")
+    _sentences(newer, "")
+    city = AreaFactory(election=mission.election, name="Capital", kind="city")
+    districts = [
+        AreaFactory(election=mission.election, parent=city, name=f"District {n}", kind="district")
+        for n in (1, 2)
+    ]
+    stations = [
+        PollingStationFactory(election=mission.election, number=str(n + 1), area=districts[n % 2])
+        for n in range(STATIONS)
+    ]
+    _other_mission_files_grave_findings(personas.mission_b)
+    return Place(mission, personas.observer_participation, [older, newer], stations)
+
+
+def _other_mission_files_grave_findings(mission) -> None:
+    """Another mission in the same database, every visit reviewed and full of concerns."""
+    checklist = make_checklist(mission)
+    participation = ParticipationFactory(mission=mission, accredited=True)
+    questions = {q.code: q for q in checklist.questions.all()}
+    for number in range(4):
+        visit_restore(
+            participation=participation,
+            review=Visit.Review.REVIEWED,
+            data=VisitData(
+                station=PollingStationFactory(election=mission.election, number=f"B{number}"),
+                checklist=checklist,
+                arrived_at=election_day(mission, 10),
+                answers={
+                    questions["box_sealed"].pk: "no",
+                    questions["atmosphere"].pk: "tense",
+                    questions["info_materials"].pk: "no",
+                },
+                incidents=[IncidentData("secrecy", "critical", "Seen.", complaint_filed=True)],
+            ),
+        )
+
+
+incident_st = st.tuples(
+    st.sampled_from(CATEGORIES),
+    st.sampled_from(["minor", "serious", "critical"]),
+    st.booleans(),
+)
+visit_st = st.fixed_dictionaries(
+    {
+        "station": st.integers(0, STATIONS - 1),
+        "version": st.integers(0, 1),
+        "review": st.sampled_from(["reviewed", "reviewed", "submitted", "returned"]),
+        "answers": st.fixed_dictionaries(
+            {code: st.sampled_from(values) for code, (_s, values) in QUESTIONS.items()}
+        ),
+        "incidents": st.lists(incident_st, max_size=2),
+    }
+)
+
+
+def expected(visits: list[dict], *, include_awaiting: bool) -> dict:
+    """The figures, from the generated choices alone."""
+    counted = [
+        v
+        for v in visits
+        if v["review"] == "reviewed" or (include_awaiting and v["review"] == "submitted")
+    ]
+    observed, concerns = defaultdict(set), defaultdict(set)
+    grave, minor = set(), set()
+    incidents = defaultdict(lambda: [0, set()])
+    complaints = 0
+    for visit in counted:
+        station = visit["station"]
+        for code, value in visit["answers"].items():
+            if value is None:
+                continue
+            observed[code].add(station)
+            if CONCERNING[code](value):
+                concerns[code].add(station)
+                (grave if QUESTIONS[code][0] in GRAVE else minor).add(station)
+        for category, severity, complaint in visit["incidents"]:
+            incidents[(category, severity)][0] += 1
+            incidents[(category, severity)][1].add(station)
+            (grave if severity in GRAVE else minor).add(station)
+            complaints += complaint
+    return {
+        "stations": len({v["station"] for v in counted}),
+        "observed": {code: len(s) for code, s in observed.items()},
+        "concerns": {code: len(s) for code, s in concerns.items()},
+        "grave": len(grave),
+        "minor": len(minor),
+        "incidents": {key: (n, len(s)) for key, (n, s) in incidents.items()},
+        "complaints": complaints,
+        "awaiting_counted": sum(v["review"] == "submitted" for v in counted),
+    }
+
+
+def file_all(place: Place, visits: list[dict]) -> None:
+    for visit in visits:
+        checklist = place.checklists[visit["version"]]
+        questions = {q.code: q for q in checklist.questions.all()}
+        visit_restore(
+            participation=place.participation,
+            review=visit["review"],
+            data=VisitData(
+                station=place.stations[visit["station"]],
+                checklist=checklist,
+                arrived_at=election_day(place.mission, 10),
+                answers={
+                    questions[code].pk: value
+                    for code, value in visit["answers"].items()
+                    if value is not None
+                },
+                incidents=[
+                    IncidentData(category, severity, "Seen.", complaint_filed=complaint)
+                    for category, severity, complaint in visit["incidents"]
+                ],
+            ),
+        )
+
+
+def text_of(place: Place, kind: str, assessment: str, *, include_awaiting=False) -> str:
+    document = statement_compose(
+        mission=place.mission,
+        kind=kind,
+        language="en",
+        findings=findings_compute(mission=place.mission, include_awaiting_review=include_awaiting),
+        dated_on=place.mission.ends_on,
+        assessment=assessment,
+    )
+    return normalised(document.plain_text())
+
+
+def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None:
+    """Read every figure out of a statement's text and compare it with the expected one."""
+    violations = [int(n) for n in re.findall(r"recorded serious violations at (\d+) polling", text)]
+    if assessment == "serious" or (assessment == "no_violations" and want["grave"]):
+        assert violations == [want["grave"]], text
+    else:
+        assert violations == [] or violations == [want["grave"]]
+    shortcomings = re.findall(r"minor shortcomings at (\d+) polling", text)
+    if assessment == "minor" and want["minor"]:
+        assert [int(n) for n in shortcomings] == [want["minor"]]
+    else:
+        assert shortcomings == []
+    # No claim of absence the findings contradict.
+    if want["grave"]:
+        assert "noted no violations" not in text
+    if want["complaints"]:
+        assert "no complaints" not in text.lower()
+        filed = re.findall(r"(\d+) complaints? (?:was|were) filed", text)
+        # Section 8 gives the count; a briefing, in its conclusions beside "no violations".
+        if full or assessment == "no_violations":
+            assert filed
+        assert {int(n) for n in filed} <= {want["complaints"]}
+    else:
+        assert not re.search(r"\d+ complaints? (?:was|were) filed", text)
+    if not full:
+        return
+    if want["stations"]:
+        assert f"worked at {want['stations']} polling station" in text
+    # Each concern sentence: the question's newest wording, its concern and observed stations.
+    printed = {
+        code: (int(c), int(s)) for code, c, s in re.findall(r"\[(\w+)\] (\d+) of (\d+)\.", text)
+    }
+    assert "[old " not in text
+    concern_codes = {code for code, n in want["concerns"].items() if n}
+    assert set(printed) == concern_codes
+    for code in concern_codes:
+        assert printed[code] == (want["concerns"][code], want["observed"][code]), code
+    for code in concern_codes:
+        assert f"[clear {code}]" not in text
+    labels = dict(Incident.Category.choices)
+    for (category, severity), (count, stations) in want["incidents"].items():
+        label = str(labels[category]).lower()
+        assert re.search(
+            rf"{count} incidents? of this kind \({re.escape(label)}, {severity}\) (?:was|were) "
+            rf"reported at {stations} polling stations?\.",
+            text,
+        ), (category, severity, text)
+    if not want["incidents"]:
+        assert "The observers reported no incidents." in text
+    else:
+        assert "no incidents" not in text
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    visits=st.lists(visit_st, max_size=7),
+    assessment=st.sampled_from(["no_violations", "minor", "serious"]),
+    allow_awaiting=st.booleans(),
+)
+def test_every_printed_figure_matches_one_derived_from_the_visits(
+    place, visits, assessment, allow_awaiting
+):
+    with transaction.atomic():
+        file_all(place, visits)
+        final = expected(visits, include_awaiting=False)
+        check_figures(text_of(place, "final", assessment), final, assessment, full=True)
+        check_figures(text_of(place, "briefing", assessment), final, assessment, full=False)
+        briefing = text_of(place, "briefing", assessment)
+        if final["stations"]:
+            assert f"The Mission visited {final['stations']} polling station" in briefing
+
+        preliminary = expected(visits, include_awaiting=allow_awaiting)
+        text = text_of(place, "preliminary", assessment, include_awaiting=allow_awaiting)
+        check_figures(text, preliminary, assessment, full=True)
+        note = re.findall(r"also counts (\d+) observation reports? that", text)
+        if preliminary["awaiting_counted"]:
+            assert [int(n) for n in note] == [preliminary["awaiting_counted"]]
+        else:
+            assert note == []
+        transaction.set_rollback(True)
