@@ -10,7 +10,7 @@ Every finding carries its evidence as references (visit, answer and incident ids
 statement sentence built from it can show the visits behind it. The number of queries does
 not depend on the number of visits, and no query reads every answer: a question's observed
 stations come from the visits (each visit records the questions of its checklist it did not
-observe, `Visit.unobserved`), concerns from the concern answers alone.
+observe, `Visit.unobserved`), and so do concerns (`Visit.concerns`, with their answer ids).
 """
 
 from collections import defaultdict
@@ -18,11 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
-
 from missions.models import Mission, Phase
-from reports.models import Answer, Checklist, Incident, Question, Severity, Visit, localized
+from reports.models import Checklist, Incident, Question, Severity, Visit, localized
 from stations.models import Area, PollingStation
 
 SEVERITY_ORDER = [Severity.MINOR, Severity.SERIOUS, Severity.CRITICAL]
@@ -234,12 +231,21 @@ def findings_compute(*, mission: Mission, include_awaiting_review: bool = False)
     }
     rows = list(
         Visit.objects.filter(mission=mission)
-        .order_by()
-        .values_list("id", "station_id", "checklist_id", "review")
+        .order_by("id")
+        .values_list(
+            "id",
+            "station_id",
+            "checklist_id",
+            "review",
+            "arrived_at",
+            "voters_on_list",
+            "ballots_issued",
+        )
     )
     awaiting = sum(1 for row in rows if row[3] == Visit.Review.SUBMITTED)
     sent_back = sum(1 for row in rows if row[3] == Visit.Review.RETURNED)
-    used = sorted((row for row in rows if row[3] in counted_reviews), key=lambda row: row[0])
+    full_rows = [row for row in rows if row[3] in counted_reviews]
+    used = [row[:4] for row in full_rows]
     station_of = {visit: station for visit, station, _c, _r in used}
     visit_index = [
         (visit, station, checklists[checklist][1], checklists[checklist][0])
@@ -261,8 +267,7 @@ def findings_compute(*, mission: Mission, include_awaiting_review: bool = False)
     election_day_ids = [v for v, _s, p, _c in visit_index if p in ELECTION_DAY_PHASES]
     election_day_stations = {s for _v, s, p, _c in visit_index if p in ELECTION_DAY_PHASES}
 
-    visits = Visit.objects.filter(mission=mission, review__in=counted_reviews)
-    answers = _answers(mission, used, station_of)
+    answers = _answers(mission, used, station_of, counted_reviews)
     concern_stations = answers.pop("concern_stations")
     incidents = _incidents(mission, station_of)
     grave = _gravity(
@@ -280,7 +285,7 @@ def findings_compute(*, mission: Mission, include_awaiting_review: bool = False)
         coverage=_coverage(mission, election_day_stations),
         **answers,
         **incidents,
-        **_turnout(mission, visits),
+        **_turnout(mission, full_rows, checklists),
         visit_index=visit_index,
         grave_stations=grave[0],
         grave_evidence=grave[1],
@@ -333,7 +338,7 @@ def _coverage(mission: Mission, stations: set[int]) -> list[AreaCoverage]:
     return sorted(grouped.values(), key=lambda c: (-c.stations, c.parent))
 
 
-def _answers(mission: Mission, used, station_of: dict[int, int]) -> dict:
+def _answers(mission: Mission, used, station_of: dict[int, int], counted_reviews) -> dict:
     """Questions, and concerns by severity: from the visits and the concern answers only."""
     # A question is known by its checklist's code and its own: "voting/info_materials" and
     # "pre_election/info_materials" are different checks. Versions of a checklist share both;
@@ -370,26 +375,30 @@ def _answers(mission: Mission, used, station_of: dict[int, int]) -> dict:
         for question in questions_of[checklist]:
             observed[key_of[question]].add(station)
 
+    # Concerns, with the answers behind them: [question id, answer id] pairs kept with each
+    # visit, so no query reads the answers table.
     concern_stations: dict[tuple[str, str], set[int]] = defaultdict(set)
     evidence: dict[tuple[str, str], Evidence] = defaultdict(Evidence)
     by_severity: dict[str, set[int]] = {severity: set() for severity in Severity.values}
     severity_evidence = {severity: Evidence() for severity in Severity.values}
-    for answer, visit, question in (
-        Answer.objects.filter(visit__mission=mission, is_concern=True, value__isnull=False)
+    for visit, pairs in (
+        Visit.objects.filter(mission=mission, review__in=counted_reviews)
+        .exclude(concerns=[])
         .order_by("id")
-        .values_list("id", "visit_id", "question_id")
+        .values_list("id", "concerns")
     ):
-        station = station_of.get(visit)
-        if station is None:
-            continue
-        key = key_of[question]
-        concern_stations[key].add(station)
-        evidence[key].answer_ids.append(answer)
-        evidence[key].visit_ids.append(visit)
-        severity = severity_of[question]
-        by_severity[severity].add(station)
-        severity_evidence[severity].answer_ids.append(answer)
-        severity_evidence[severity].visit_ids.append(visit)
+        station = station_of[visit]
+        for question, answer in pairs:
+            key = key_of[question]
+            concern_stations[key].add(station)
+            found = evidence[key]
+            found.answer_ids.append(answer)
+            found.visit_ids.append(visit)
+            severity = severity_of[question]
+            by_severity[severity].add(station)
+            found = severity_evidence[severity]
+            found.answer_ids.append(answer)
+            found.visit_ids.append(visit)
 
     findings = []
     for key, question in newest.items():
@@ -468,29 +477,23 @@ def _incidents(mission: Mission, station_of: dict[int, int]) -> dict:
     }
 
 
-def _turnout(mission: Mission, visits) -> dict:
+def _turnout(mission: Mission, rows, checklists) -> dict:
     official = getattr(mission, "election", None) and mission.election.official_turnout
     # Closing visits see the day's final count; earlier visits only the count so far. A
     # station visited twice counts once, with its latest count.
-    latest = list(
-        visits.filter(
-            voters_on_list__isnull=False,
-            ballots_issued__isnull=False,
-            checklist__phase__in=(Phase.CLOSING, Phase.VOTING),
-        )
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("station_id"), F("checklist__phase")],
-                order_by=[F("arrived_at").desc(), F("pk").desc()],
-            )
-        )
-        .filter(rank=1)
-        .order_by()
-        .values_list("id", "checklist__phase", "voters_on_list", "ballots_issued")
-    )
+    latest: dict[str, dict[int, tuple]] = {Phase.CLOSING: {}, Phase.VOTING: {}}
+    for visit, station, checklist, _review, arrived_at, voters, ballots in rows:
+        if voters is None or ballots is None:
+            continue
+        of_phase = latest.get(checklists[checklist][1])
+        if of_phase is None:
+            continue
+        moment = (arrived_at, visit)
+        known = of_phase.get(station)
+        if known is None or moment > known[0]:
+            of_phase[station] = (moment, visit, voters, ballots)
     for phase in (Phase.CLOSING, Phase.VOTING):
-        chosen = [row for row in latest if row[1] == phase]
+        chosen = latest[phase].values()
         if chosen:
             return {
                 "turnout": Turnout(
@@ -500,6 +503,6 @@ def _turnout(mission: Mission, visits) -> dict:
                     sum(row[3] for row in chosen),
                     official,
                 ),
-                "turnout_evidence": Evidence(visit_ids=sorted(row[0] for row in chosen)),
+                "turnout_evidence": Evidence(visit_ids=sorted(row[1] for row in chosen)),
             }
     return {"turnout": Turnout(None, 0, 0, 0, official), "turnout_evidence": Evidence()}

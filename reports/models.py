@@ -318,6 +318,9 @@ class Visit(models.Model):
     # or "not observed"): kept with the visit so the findings count each question's observed
     # stations without reading every answer.
     unobserved = models.JSONField(_("questions not observed"), default=list, editable=False)
+    # [question id, answer id] of each answer that signals a concern: the findings read the
+    # concerns (and their evidence) from the visits, never from the four million answers.
+    concerns = models.JSONField(_("concern answers"), default=list, editable=False)
     has_concerns = models.BooleanField(
         _("has concerns"),
         default=False,

@@ -8,6 +8,7 @@ the preliminary statement (counting visits awaiting review when the mission allo
 the press briefing, and reads every figure back out of their text.
 """
 
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -251,7 +252,8 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
 
 
 @settings(
-    max_examples=120,
+    # `make mutate` runs fewer per mutant (STATEMENT_FIGURE_EXAMPLES).
+    max_examples=int(os.environ.get("STATEMENT_FIGURE_EXAMPLES", "120")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

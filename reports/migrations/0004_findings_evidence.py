@@ -4,6 +4,25 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def concerns_fill(apps, schema_editor):
+    """Record, for every visit, its concern answers as [question id, answer id] pairs."""
+    Visit = apps.get_model("reports", "Visit")
+    Answer = apps.get_model("reports", "Answer")
+    concerns = {}
+    for visit, question, answer in (
+        Answer.objects.filter(is_concern=True)
+        .order_by("visit_id", "question_id")
+        .values_list("visit_id", "question_id", "id")
+        .iterator(chunk_size=5000)
+    ):
+        concerns.setdefault(visit, []).append([question, answer])
+    changed = []
+    for visit in Visit.objects.filter(pk__in=list(concerns)).only("pk").iterator(chunk_size=2000):
+        visit.concerns = concerns[visit.pk]
+        changed.append(visit)
+    Visit.objects.bulk_update(changed, ["concerns"], batch_size=1000)
+
+
 def unobserved_fill(apps, schema_editor):
     """Record, for every visit, the questions of its checklist it has no observed answer to."""
     Visit = apps.get_model("reports", "Visit")
@@ -110,6 +129,12 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(unobserved_fill, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="visit",
+            name="concerns",
+            field=models.JSONField(default=list, editable=False, verbose_name="concern answers"),
+        ),
+        migrations.RunPython(concerns_fill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="answer",
             index=models.Index(
