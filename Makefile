@@ -6,13 +6,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements clean
+.PHONY: help install system-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements mutate clean
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
 	@echo "make test    run the whole test suite (DATABASE_URL / REDIS_URL as set)"
 	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
 	@echo "make worker  start a Celery worker (needs REDIS_URL)"
+	@echo "make mutate  mutation testing of the statement figures (slow)"
 
 # What the system must provide: Pango and fonts for Latin, Cyrillic and Chinese statements
 # (PDF), GNU gettext for the translation catalogues, and Chromium for the browser tests.
@@ -74,6 +75,11 @@ bench-surge: install
 
 bench-statements: install system-deps
 	$(PY) bench/statements.py
+
+# Would the tests notice a wrong figure? Mutates the findings and the composer's figure code
+# one change at a time and runs the figure tests (DATABASE_URL as set); fails under 90 %.
+mutate: install
+	$(PY) scripts/mutate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -161,7 +161,8 @@ def _on_file(findings: Findings, claim: str) -> str | None:
 def authored_warnings(*, statement: Statement, findings: Findings) -> list[str]:
     """Sentences of the mission's authored sections (in the statement's language) that state
     the opposite of the findings, each quoted with what is on file against it."""
-    claims = CLAIMS.get(statement.language, CLAIMS["en"])
+    language = statement.language
+    claims = CLAIMS.get(language) or CLAIMS.get(language.split("-")[0]) or CLAIMS["en"]
     warnings = []
     for text in StatementText.objects.filter(
         mission=statement.mission, language=statement.language

@@ -252,7 +252,7 @@ def test_absence_sentences_appear_only_from_a_zero_and_carry_their_evidence(
     [
         ("en", "Voting was calm. No complaints were received.", "No complaints were received."),
         ("ru", "Голосование прошло спокойно. Жалоб не поступало.", "Жалоб не поступало."),
-        ("zh", "投票平静。没有投诉。", "没有投诉。"),
+        ("zh-hans", "投票平静。没有投诉。", "没有投诉。"),
     ],
 )
 def test_an_authored_sentence_against_the_findings_is_quoted_and_blocks_approval(
