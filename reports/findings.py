@@ -13,10 +13,14 @@ stations come from the visits (each visit records the questions of its checklist
 observe, `Visit.unobserved`), and so do concerns (`Visit.concerns`, with their answer ids).
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from missions.models import Mission, Phase
 from reports.models import Checklist, Incident, Question, Severity, Visit, localized
@@ -229,17 +233,13 @@ def findings_compute(*, mission: Mission, include_awaiting_review: bool = False)
             "id", "code", "phase"
         )
     }
+    # In the order the visits happened (the turnout takes each station's latest count), with
+    # no timestamps to read: ordering by them in the database is enough.
     rows = list(
         Visit.objects.filter(mission=mission)
-        .order_by("id")
+        .order_by("arrived_at", "id")
         .values_list(
-            "id",
-            "station_id",
-            "checklist_id",
-            "review",
-            "arrived_at",
-            "voters_on_list",
-            "ballots_issued",
+            "id", "station_id", "checklist_id", "review", "voters_on_list", "ballots_issued"
         )
     )
     awaiting = sum(1 for row in rows if row[3] == Visit.Review.SUBMITTED)
@@ -357,9 +357,7 @@ def _answers(mission: Mission, used, station_of: dict[int, int], counted_reviews
         newest.setdefault(key_of[question.pk], question)
 
     # Observed: every question of a visit's checklist version but those it did not observe.
-    unobserved = dict(
-        Visit.objects.filter(mission=mission).exclude(unobserved=[]).values_list("id", "unobserved")
-    )
+    unobserved = _lists(Visit.objects.filter(mission=mission).exclude(unobserved=[]), "unobserved")
     observed: dict[tuple[str, str], set[int]] = defaultdict(set)
     plain_pairs = set()
     for visit, station, checklist, _review in used:
@@ -381,24 +379,28 @@ def _answers(mission: Mission, used, station_of: dict[int, int], counted_reviews
     evidence: dict[tuple[str, str], Evidence] = defaultdict(Evidence)
     by_severity: dict[str, set[int]] = {severity: set() for severity in Severity.values}
     severity_evidence = {severity: Evidence() for severity in Severity.values}
-    for visit, pairs in (
-        Visit.objects.filter(mission=mission, review__in=counted_reviews)
-        .exclude(concerns=[])
-        .order_by("id")
-        .values_list("id", "concerns")
-    ):
+    concerns = _lists(
+        Visit.objects.filter(mission=mission, review__in=counted_reviews).exclude(concerns=[]),
+        "concerns",
+    )
+    # Grouped by question first, so each concern answer costs one append; the rest is done
+    # a question at a time.
+    by_question: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for visit in sorted(concerns):
         station = station_of[visit]
-        for question, answer in pairs:
-            key = key_of[question]
-            concern_stations[key].add(station)
-            found = evidence[key]
-            found.answer_ids.append(answer)
-            found.visit_ids.append(visit)
-            severity = severity_of[question]
-            by_severity[severity].add(station)
-            found = severity_evidence[severity]
-            found.answer_ids.append(answer)
-            found.visit_ids.append(visit)
+        for question, answer in concerns[visit]:
+            by_question[question].append((visit, answer, station))
+    for question, items in by_question.items():
+        key, severity = key_of[question], severity_of[question]
+        stations = {station for _v, _a, station in items}
+        answer_ids = [answer for _v, answer, _s in items]
+        visit_ids = [visit for visit, _a, _s in items]
+        concern_stations[key] |= stations
+        evidence[key].answer_ids += answer_ids
+        evidence[key].visit_ids += visit_ids
+        by_severity[severity] |= stations
+        severity_evidence[severity].answer_ids += answer_ids
+        severity_evidence[severity].visit_ids += visit_ids
 
     findings = []
     for key, question in newest.items():
@@ -438,6 +440,15 @@ def _answers(mission: Mission, used, station_of: dict[int, int], counted_reviews
         "concern_evidence_by_severity": severity_evidence,
         "concern_stations": by_severity,
     }
+
+
+def _lists(visits, name: str) -> dict[int, list]:
+    """A JSON list field of many visits by visit id, read as text and parsed in one go."""
+    rows = list(visits.annotate(text=Cast(name, TextField())).values_list("id", "text"))
+    if not rows:
+        return {}
+    parsed = json.loads("[" + ",".join(text for _pk, text in rows) + "]")
+    return {pk: value for (pk, _text), value in zip(rows, parsed, strict=True)}
 
 
 def _incidents(mission: Mission, station_of: dict[int, int]) -> dict:
@@ -481,17 +492,14 @@ def _turnout(mission: Mission, rows, checklists) -> dict:
     official = getattr(mission, "election", None) and mission.election.official_turnout
     # Closing visits see the day's final count; earlier visits only the count so far. A
     # station visited twice counts once, with its latest count.
+    # The rows come in the order of arrival: a later visit to a station replaces an earlier.
     latest: dict[str, dict[int, tuple]] = {Phase.CLOSING: {}, Phase.VOTING: {}}
-    for visit, station, checklist, _review, arrived_at, voters, ballots in rows:
+    for visit, station, checklist, _review, voters, ballots in rows:
         if voters is None or ballots is None:
             continue
         of_phase = latest.get(checklists[checklist][1])
-        if of_phase is None:
-            continue
-        moment = (arrived_at, visit)
-        known = of_phase.get(station)
-        if known is None or moment > known[0]:
-            of_phase[station] = (moment, visit, voters, ballots)
+        if of_phase is not None:
+            of_phase[station] = (None, visit, voters, ballots)
     for phase in (Phase.CLOSING, Phase.VOTING):
         chosen = latest[phase].values()
         if chosen:
