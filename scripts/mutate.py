@@ -287,6 +287,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--list", action="store_true", help="List the mutants and stop.")
     parser.add_argument("--only", type=int, action="append", help="Run only these mutants.")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        help="Run this many mutants picked at random (seeded: the same ones every time).",
+    )
     arguments = parser.parse_args()
     everything = mutants()
     if arguments.list:
@@ -295,6 +300,13 @@ def main() -> None:
         print(f"{len(everything)} mutants")
         return
     chosen = [m for m in everything if not arguments.only or m.number in arguments.only]
+    if arguments.sample:
+        import random
+
+        chosen = sorted(
+            random.Random(7).sample(chosen, min(arguments.sample, len(chosen))),
+            key=lambda m: m.number,
+        )
 
     os.environ.setdefault("STATEMENT_FIGURE_EXAMPLES", "40")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
