@@ -12,6 +12,7 @@ import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -68,6 +69,8 @@ def place(personas) -> Place:
     mission = personas.mission_a
     older = make_checklist(mission, version=1)
     newer = make_checklist(mission, version=2)
+    closing = make_checklist(mission, code="closing", phase="closing")
+    _sentences(closing, "closing ")
     # The older version's wording must never be printed: the newest stands for both.
     _sentences(older, "old ")
     _sentences(newer, "")
@@ -81,7 +84,7 @@ def place(personas) -> Place:
         for n in range(STATIONS)
     ]
     _other_mission_files_grave_findings(personas.mission_b)
-    return Place(mission, personas.observer_participation, [older, newer], stations)
+    return Place(mission, personas.observer_participation, [older, newer, closing], stations)
 
 
 def _other_mission_files_grave_findings(mission) -> None:
@@ -121,58 +124,151 @@ visit_st = st.fixed_dictionaries(
             {code: st.sampled_from(values) for code, (_s, values) in QUESTIONS.items()}
         ),
         "incidents": st.lists(incident_st, max_size=2),
+        "closing": st.booleans(),
+        "hour": st.integers(8, 19),
+        "counts": st.one_of(st.none(), st.tuples(st.integers(1, 900), st.integers(0, 900))),
     }
 )
 
 
-def expected(visits: list[dict], *, include_awaiting: bool) -> dict:
-    """The figures, from the generated choices alone."""
+def expected(visits: list[dict], *, include_awaiting: bool, ids=None) -> dict:
+    """The figures, from the generated choices alone (ids: the visits' ids, in filing order)."""
+    ids = ids or list(range(len(visits)))
     counted = [
-        v
-        for v in visits
+        (pk, v)
+        for pk, v in zip(ids, visits, strict=True)
         if v["review"] == "reviewed" or (include_awaiting and v["review"] == "submitted")
     ]
     observed, concerns = defaultdict(set), defaultdict(set)
     grave, minor = set(), set()
+    grave_visits = set()
+    by_severity = defaultdict(set)
+    severities = set()
     incidents = defaultdict(lambda: [0, set()])
     complaints = 0
-    for visit in counted:
+    phases = defaultdict(lambda: [0, set()])
+    latest = {"closing": {}, "voting": {}}
+    for pk, visit in counted:
         station = visit["station"]
+        checklist = "closing" if visit["closing"] else "voting"
+        phases[checklist][0] += 1
+        phases[checklist][1].add(station)
+        if visit["counts"] is not None:
+            known = latest[checklist].get(station)
+            if known is None or (visit["hour"], pk) > known[0]:
+                latest[checklist][station] = ((visit["hour"], pk), visit["counts"])
         for code, value in visit["answers"].items():
             if value is None:
                 continue
-            observed[code].add(station)
+            observed[(checklist, code)].add(station)
             if CONCERNING[code](value):
-                concerns[code].add(station)
-                (grave if QUESTIONS[code][0] in GRAVE else minor).add(station)
+                severity = QUESTIONS[code][0]
+                concerns[(checklist, code)].add(station)
+                by_severity[severity].add(station)
+                severities.add(severity)
+                (grave if severity in GRAVE else minor).add(station)
+                if severity in GRAVE:
+                    grave_visits.add(pk)
         for category, severity, complaint in visit["incidents"]:
             incidents[(category, severity)][0] += 1
             incidents[(category, severity)][1].add(station)
+            severities.add(severity)
             (grave if severity in GRAVE else minor).add(station)
+            if severity in GRAVE:
+                grave_visits.add(pk)
             complaints += complaint
+    stations = {v["station"] for _pk, v in counted}
+    turnout_phase = "closing" if latest["closing"] else "voting" if latest["voting"] else None
+    chosen = latest[turnout_phase].values() if turnout_phase else []
     return {
-        "stations": len({v["station"] for v in counted}),
-        "observed": {code: len(s) for code, s in observed.items()},
-        "concerns": {code: len(s) for code, s in concerns.items()},
+        "visits": len(counted),
+        "stations": len(stations),
+        "observed": {key: len(s) for key, s in observed.items()},
+        "concerns": {key: len(s) for key, s in concerns.items()},
+        "by_severity": {s: len(by_severity[s]) for s in ("minor", "serious", "critical")},
+        "worst": next((s for s in ("critical", "serious", "minor") if s in severities), None),
         "grave": len(grave),
+        "grave_visits": grave_visits,
         "minor": len(minor),
         "incidents": {key: (n, len(s)) for key, (n, s) in incidents.items()},
         "complaints": complaints,
-        "awaiting_counted": sum(v["review"] == "submitted" for v in counted),
+        "awaiting_counted": sum(v["review"] == "submitted" for _pk, v in counted),
+        "phases": {phase: (n, len(s)) for phase, (n, s) in phases.items()},
+        "districts": sorted({f"District {n % 2 + 1}" for n in stations}),
+        "turnout": (
+            turnout_phase,
+            len(chosen),
+            sum(a + b for _m, (a, b) in chosen),
+            sum(b for _m, (_a, b) in chosen),
+        ),
+        "voting_visits": sorted(pk for pk, v in counted if not v["closing"]),
+        "closing_stations": len({v["station"] for _pk, v in counted if v["closing"]}),
     }
 
 
-def file_all(place: Place, visits: list[dict]) -> None:
+def check_findings(findings, want: dict) -> None:
+    """The findings themselves, field by field, against the independent figures."""
+    assert (findings.visits, findings.stations) == (want["visits"], want["stations"])
+    assert findings.election_day_stations == want["stations"]
+    assert findings.stations_with_concern_by_severity == want["by_severity"]
+    assert findings.worst_severity == want["worst"]
+    assert (findings.grave_stations, findings.minor_stations) == (want["grave"], want["minor"])
+    assert set(findings.grave_evidence.visit_ids) == want["grave_visits"]
+    assert findings.complaints == want["complaints"]
+    assert len(findings.complaint_evidence.incident_ids) == want["complaints"]
+    assert {
+        (i.category, i.severity): (i.incidents, i.stations) for i in findings.incidents
+    } == want["incidents"]
+    for row in findings.incidents:
+        found = findings.incident_evidence_for(row.category, row.severity)
+        assert len(found.incident_ids) == row.incidents
+    assert {p.phase: (p.visits, p.stations) for p in findings.phases} == want["phases"]
+    assert [p.phase for p in findings.phases] == [
+        p for p in ("voting", "closing") if p in want["phases"]
+    ]
+    questions = {(q.checklist, q.code): q for q in findings.questions}
+    assert {key: q.stations_observed for key, q in questions.items()} == want["observed"]
+    for key, question in questions.items():
+        concerns = want["concerns"].get(key, 0)
+        assert question.stations_answered == want["observed"][key]
+        assert question.stations_with_concern == concerns, key
+        assert question.stations_clear == want["observed"][key] - concerns
+        assert question.all_clear == (concerns == 0)
+        assert len(set(question.evidence.visit_ids)) <= len(question.evidence.answer_ids)
+    if want["stations"]:
+        [cover] = findings.coverage
+        assert (cover.parent, cover.districts, cover.stations) == (
+            "Capital",
+            want["districts"],
+            want["stations"],
+        )
+    else:
+        assert findings.coverage == []
+    turnout = findings.turnout
+    assert (turnout.phase, turnout.stations, turnout.voters, turnout.ballots) == want["turnout"]
+    if turnout.voters:
+        assert turnout.observed == round(Decimal(turnout.ballots * 100) / turnout.voters, 2)
+    assert sorted(findings.visit_ids_in(["voting"])) == want["voting_visits"]
+    assert sorted(findings.visit_ids_in(["voting"], ["voting"])) == want["voting_visits"]
+    assert findings.visit_ids_in(["voting"], ["closing"]) == []
+    assert findings.stations_checked("closing") == want["closing_stations"]
+    assert len(findings.checklist_evidence("voting").visit_ids) == len(want["voting_visits"])
+
+
+def file_all(place: Place, visits: list[dict]) -> list[int]:
+    ids = []
     for visit in visits:
-        checklist = place.checklists[visit["version"]]
+        checklist = place.checklists[2 if visit["closing"] else visit["version"]]
         questions = {q.code: q for q in checklist.questions.all()}
-        visit_restore(
+        saved = visit_restore(
             participation=place.participation,
             review=visit["review"],
             data=VisitData(
                 station=place.stations[visit["station"]],
                 checklist=checklist,
-                arrived_at=election_day(place.mission, 10),
+                arrived_at=election_day(place.mission, visit["hour"]),
+                voters_on_list=visit["counts"] and visit["counts"][0] + visit["counts"][1],
+                ballots_issued=visit["counts"] and visit["counts"][1],
                 answers={
                     questions[code].pk: value
                     for code, value in visit["answers"].items()
@@ -184,6 +280,8 @@ def file_all(place: Place, visits: list[dict]) -> None:
                 ],
             ),
         )
+        ids.append(saved.pk)
+    return ids
 
 
 def text_of(place: Place, kind: str, assessment: str, *, include_awaiting=False) -> str:
@@ -226,17 +324,20 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
         return
     if want["stations"]:
         assert f"worked at {want['stations']} polling station" in text
+        districts = len(want["districts"])
+        assert ("one district of Capital" if districts == 1 else "two districts of Capital") in text
     # Each concern sentence: the question's newest wording, its concern and observed stations.
     printed = {
-        code: (int(c), int(s)) for code, c, s in re.findall(r"\[(\w+)\] (\d+) of (\d+)\.", text)
+        ("closing" if closing else "voting", code): (int(c), int(s))
+        for closing, code, c, s in re.findall(r"\[(closing )?(\w+)\] (\d+) of (\d+)\.", text)
     }
     assert "[old " not in text
-    concern_codes = {code for code, n in want["concerns"].items() if n}
-    assert set(printed) == concern_codes
-    for code in concern_codes:
-        assert printed[code] == (want["concerns"][code], want["observed"][code]), code
-    for code in concern_codes:
-        assert f"[clear {code}]" not in text
+    concern_keys = {key for key, n in want["concerns"].items() if n}
+    assert set(printed) == concern_keys
+    for key in concern_keys:
+        assert printed[key] == (want["concerns"][key], want["observed"][key]), key
+        prefix = "closing " if key[0] == "closing" else ""
+        assert f"[{prefix}clear {key[1]}]" not in text
     labels = dict(Incident.Category.choices)
     for (category, severity), (count, stations) in want["incidents"].items():
         label = str(labels[category]).lower()
@@ -266,15 +367,20 @@ def test_every_printed_figure_matches_one_derived_from_the_visits(
     place, visits, assessment, allow_awaiting
 ):
     with transaction.atomic():
-        file_all(place, visits)
-        final = expected(visits, include_awaiting=False)
+        ids = file_all(place, visits)
+        final = expected(visits, include_awaiting=False, ids=ids)
+        check_findings(findings_compute(mission=place.mission), final)
         check_figures(text_of(place, "final", assessment), final, assessment, full=True)
         check_figures(text_of(place, "briefing", assessment), final, assessment, full=False)
         briefing = text_of(place, "briefing", assessment)
         if final["stations"]:
             assert f"The Mission visited {final['stations']} polling station" in briefing
 
-        preliminary = expected(visits, include_awaiting=allow_awaiting)
+        preliminary = expected(visits, include_awaiting=allow_awaiting, ids=ids)
+        check_findings(
+            findings_compute(mission=place.mission, include_awaiting_review=allow_awaiting),
+            preliminary,
+        )
         text = text_of(place, "preliminary", assessment, include_awaiting=allow_awaiting)
         check_figures(text, preliminary, assessment, full=True)
         note = re.findall(r"also counts (\d+) observation reports? that", text)
