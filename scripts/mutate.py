@@ -326,6 +326,7 @@ def main() -> None:
         chosen = chosen[index::count]
 
     os.environ.setdefault("STATEMENT_FIGURE_EXAMPLES", "40")
+    os.environ.setdefault("STATEMENT_FIGURE_NO_SHRINK", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
     sys.path.insert(0, str(PROJECT))
     import importlib

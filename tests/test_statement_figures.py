@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from reports.composer import statement_compose
@@ -357,6 +357,10 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
     max_examples=int(os.environ.get("STATEMENT_FIGURE_EXAMPLES", "120")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    # `make mutate` only needs to know that an example fails, not the smallest one.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate]
+    if os.environ.get("STATEMENT_FIGURE_NO_SHRINK")
+    else list(Phase),
 )
 @given(
     visits=st.lists(visit_st, max_size=7),
