@@ -324,6 +324,14 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
         return
     if want["stations"]:
         assert f"worked at {want['stations']} polling station" in text
+        # The phases, spelled out as the statement does up to ten.
+        words = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+        if len(want["phases"]) == 2:
+            voting, closing = (want["phases"][p][1] for p in ("voting", "closing"))
+            assert f"the voting at {words[voting - 1]} polling station" in text
+            assert f"the closing and the count at {words[closing - 1]} polling station" in text
+        else:
+            assert "They observed" not in text
         districts = len(want["districts"])
         assert ("one district of Capital" if districts == 1 else "two districts of Capital") in text
     # Each concern sentence: the question's newest wording, its concern and observed stations.
