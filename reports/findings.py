@@ -216,10 +216,7 @@ def findings_for_statement(*, statement) -> "Findings":
     every other statement counts reviewed visits only.
     """
     mission = statement.mission
-    include = bool(
-        statement.kind == "preliminary"
-        and getattr(mission, "preliminary_includes_unreviewed", False)
-    )
+    include = statement.kind == "preliminary" and mission.preliminary_includes_unreviewed
     return findings_compute(mission=mission, include_awaiting_review=include)
 
 

@@ -343,3 +343,36 @@ def test_the_demo_compiled_by_the_command_states_its_heads_conclusion(db):
     assert "They noted no violations of national legislation" in text
     assert statement.assessment == "no_violations"
     assert statement.approved_by is None and statement.status == Statement.Status.READY
+
+
+# -- figures at their edges -------------------------------------------------------------------
+
+
+def test_large_figures_are_grouped_as_the_language_writes_them():
+    from django.utils import translation
+
+    from reports.composer import figure, spelled
+
+    with translation.override("en"):
+        assert (figure(12345), spelled(10), spelled(11)) == ("12,345", "ten", "11")
+
+
+@pytest.mark.parametrize("official, corresponds", [("43.00", True), ("43.01", False)])
+def test_observed_turnout_corresponds_within_three_points_inclusive(
+    personas, mission, official, corresponds
+):
+    from decimal import Decimal
+
+    from missions.models import Election
+
+    Election.objects.filter(mission=mission).update(official_turnout=Decimal(official))
+    checklist = make_checklist(mission, code="closing", phase="closing")
+    visit = file_visit(mission, checklist, personas.observer_participation, number="1")
+    Visit.objects.filter(pk=visit.pk).update(voters_on_list=100, ballots_issued=40)
+    mission = Mission.objects.select_related("election").get(pk=mission.pk)
+
+    text = compose(mission, assessment="minor")
+
+    assert "followed the count, 40.00 per cent of the voters" in text
+    assert ("corresponds to what the observers saw" in text) == corresponds
+    assert (f"announced a turnout of {official} per cent" in text) == (not corresponds)
