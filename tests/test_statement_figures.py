@@ -247,6 +247,7 @@ def check_findings(findings, want: dict) -> None:
         assert findings.coverage == []
     turnout = findings.turnout
     assert (turnout.phase, turnout.stations, turnout.voters, turnout.ballots) == want["turnout"]
+    assert sorted(findings.turnout_evidence.visit_ids) == want["turnout_visits"]
     if turnout.voters:
         assert turnout.observed == round(Decimal(turnout.ballots * 100) / turnout.voters, 2)
     assert sorted(findings.visit_ids_in(["voting"])) == want["voting_visits"]
