@@ -54,6 +54,9 @@ TARGETS: dict[str, set[str] | None] = {
 EQUIVALENT: dict[str, str] = {
     "reports/findings.py:163:set(...) → list(...)": "a membership test: a list answers the same",
     "reports/findings.py:164:set(...) → list(...)": "a membership test: a list answers the same",
+    "reports/findings.py:229:drop mission= from .filter()": (
+        "the checklists are only looked up by the ids of this mission's visits"
+    ),
 }
 
 COMPARE_SWAPS = {
