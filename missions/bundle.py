@@ -44,7 +44,7 @@ from reports.checklist_files import (
     translations_read,
 )
 from reports.forms import answer_field, answer_to_json
-from reports.models import Checklist, Incident, StatementText, Visit
+from reports.models import Checklist, HeadAssessment, Incident, StatementText, Visit
 from reports.services import IncidentData, VisitData, visit_restore, visit_times_errors
 from stations.models import Area, Assignment, PollingStation
 
@@ -63,6 +63,7 @@ MISSION_FIELDS = (
     "inviting_body",
     "invited_on",
     "formed_on",
+    "preliminary_includes_unreviewed",
 )
 ELECTION_FIELDS = ("country", "kind", "is_early", "election_day", "commission", "has_against_all")
 FIGURE_FIELDS = (
@@ -342,6 +343,16 @@ def _export(mission: Mission) -> dict[str, Any]:
             _fields(text, STATEMENT_TEXT_FIELDS)
             for text in StatementText.objects.filter(mission=mission).order_by("section")
         ],
+        "head_assessments": [
+            {
+                "kind": recorded.kind,
+                "assessment": recorded.assessment,
+                "given_by": recorded.given_by.observer.full_name,
+            }
+            for recorded in HeadAssessment.objects.filter(mission=mission)
+            .select_related("given_by__observer")
+            .order_by("kind")
+        ],
     }
 
 
@@ -614,6 +625,7 @@ def _import(bundle: Any, slug: str | None) -> Mission:
             "assignments",
             "visits",
             "statement_texts",
+            "head_assessments",
         ),
     )
     if root["format"] != FORMAT:
@@ -687,6 +699,9 @@ def _import(bundle: Any, slug: str | None) -> Mission:
     _import_assignments(teams, stations, _list(root.get("assignments", []), "assignments"))
     _import_visits(mission, members, stations, checklists, _list(root.get("visits", []), "visits"))
     _import_statement_texts(mission, _list(root.get("statement_texts", []), "statement_texts"))
+    _import_head_assessments(
+        mission, members, _list(root.get("head_assessments", []), "head_assessments")
+    )
     audit_event(
         instance=mission,
         changes={"import": ["", "mission bundle"]},
@@ -725,6 +740,23 @@ def _import_statement_texts(mission: Mission, rows: list) -> None:
             text.body = values["body"] or ""
         translations_set(text, translations)
         _save(text, where, exclude=["mission"])
+
+
+def _import_head_assessments(
+    mission: Mission, members: dict[str, Participation], rows: list
+) -> None:
+    """The overall assessment the head of mission gave for each kind of statement."""
+    for index, data in enumerate(rows):
+        where = f"head_assessments[{index}]"
+        values = _object(data, where, ("kind", "assessment", "given_by"))
+        given_by = _member(members, values["given_by"], f"{where}.given_by")
+        assessment = HeadAssessment(
+            mission=mission,
+            kind=values["kind"],
+            assessment=values["assessment"],
+            given_by=given_by,
+        )
+        _save(assessment, where)
 
 
 def _import_delegations(mission: Mission, delegations: list) -> dict[str, Participation]:

@@ -49,6 +49,15 @@ class Mission(models.Model):
         blank=True,
         help_text=_("The day the organisation began forming the mission."),
     )
+    preliminary_includes_unreviewed = models.BooleanField(
+        _("preliminary statement counts visits awaiting review"),
+        default=False,
+        help_text=_(
+            "On election night a preliminary statement may count visits the coordinators have "
+            "not reviewed yet; the statement then says so. Visits sent back for correction "
+            "never count, and other statements count reviewed visits only."
+        ),
+    )
 
     class Meta:
         verbose_name = _("mission")

@@ -4,7 +4,9 @@ A statement compiles to READY; the head of mission then picks the overall assess
 approves it, and a coordinator or the head publishes it, at once or under embargo. The
 assessment is checked against the findings as they stand at approval: "no violations" cannot
 be approved while serious concerns are on file, unless a coordinator has recorded why it
-stands anyway.
+stands anyway. So are the sections coordinators wrote: a sentence saying "no complaints",
+"no violations", "all polling stations" or "transparent" beside findings that say otherwise is
+quoted as a warning, and approval with warnings needs the same recorded reason.
 
 From approval on a statement is what the mission said: no service here changes its content,
 documents or assessment. Each write is a conditional UPDATE on the status it starts from, so a
@@ -12,6 +14,7 @@ double click or two people acting at once change a statement at most once.
 """
 
 import datetime
+import re
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -23,8 +26,8 @@ from django.utils.translation import ngettext
 from audit.services import audit_event
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES, mission_roles
-from reports.findings import Findings, findings_compute
-from reports.models import Severity, Statement
+from reports.findings import Findings, findings_for_statement
+from reports.models import Severity, Statement, StatementText
 from reports.statements import statement_enqueue
 
 
@@ -108,6 +111,83 @@ def assessment_contradiction(*, assessment: str, findings: Findings) -> str | No
     }
 
 
+# What an authored sentence may claim that the findings can contradict, per language: the
+# words to look for (lower case), and which finding contradicts them.
+CLAIMS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "en": [
+        ("grave", ("no violation", "without violation", "no irregularit")),
+        ("complaints", ("no complaint", "not receive any", "no remarks")),
+        ("concerns", ("all polling stations", "every polling station")),
+        ("grave", ("transparent",)),
+    ],
+    "ru": [
+        (
+            "grave",
+            ("нарушений не", "без нарушений", "не выявлено нарушений", "не выявила нарушений"),
+        ),
+        ("complaints", ("жалоб не", "без жалоб", "не поступало жалоб", "не поступило жалоб")),
+        ("concerns", ("на всех избирательных участках", "на всех участках", "все участки")),
+        ("grave", ("прозрачн",)),
+    ],
+    "zh": [
+        ("grave", ("没有违规", "未发现违规", "无违规", "没有违反", "未发现违反")),
+        ("complaints", ("没有投诉", "未收到投诉", "无投诉", "没有收到投诉")),
+        ("concerns", ("所有投票站", "各投票站均", "每个投票站")),
+        ("grave", ("透明",)),
+    ],
+}
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_MARKUP = re.compile(r"[*_#>`]+")
+
+
+def _on_file(findings: Findings, claim: str) -> str | None:
+    """What is on file against a claim of this kind, or None if nothing is."""
+    if claim == "grave" and findings.grave_stations:
+        return ngettext(
+            "%(count)d polling station with serious or critical concerns or incidents",
+            "%(count)d polling stations with serious or critical concerns or incidents",
+            findings.grave_stations,
+        ) % {"count": findings.grave_stations}
+    if claim == "complaints" and findings.complaints:
+        return ngettext("%(count)d complaint", "%(count)d complaints", findings.complaints) % {
+            "count": findings.complaints
+        }
+    if claim == "concerns":
+        stations = findings.grave_stations or findings.minor_stations
+        if stations:
+            return _("polling stations with concerns on file")
+    return None
+
+
+def authored_warnings(*, statement: Statement, findings: Findings) -> list[str]:
+    """Sentences of the mission's authored sections (in the statement's language) that state
+    the opposite of the findings, each quoted with what is on file against it."""
+    language = statement.language
+    claims = CLAIMS.get(language) or CLAIMS.get(language.split("-")[0]) or CLAIMS["en"]
+    warnings = []
+    for text in StatementText.objects.filter(
+        mission=statement.mission, language=statement.language
+    ).order_by("section"):
+        for sentence in _SENTENCE_END.split(_MARKUP.sub("", text.body)):
+            sentence = " ".join(sentence.split())
+            lowered = sentence.lower()
+            for claim, words in claims:
+                if not any(word in lowered for word in words):
+                    continue
+                evidence = _on_file(findings, claim)
+                if evidence:
+                    warnings.append(
+                        _("“%(sentence)s” (%(section)s) — on file: %(evidence)s.")
+                        % {
+                            "sentence": sentence,
+                            "section": text.get_section_display(),
+                            "evidence": evidence,
+                        }
+                    )
+                    break
+    return warnings
+
+
 def statement_assessment_set(
     *,
     statement: Statement,
@@ -188,9 +268,8 @@ def statement_approve(*, statement: Statement, user: AbstractBaseUser) -> bool:
         raise StatementRefused(_("Only a statement that is ready can be approved."))
     if not statement.assessment:
         raise StatementRefused(_("Choose the overall assessment before approving."))
-    contradiction = assessment_contradiction(
-        assessment=statement.assessment, findings=findings_compute(mission=statement.mission)
-    )
+    findings = findings_for_statement(statement=statement)
+    contradiction = assessment_contradiction(assessment=statement.assessment, findings=findings)
     if contradiction and not statement.override_reason:
         raise StatementRefused(
             _(
@@ -198,6 +277,15 @@ def statement_approve(*, statement: Statement, user: AbstractBaseUser) -> bool:
                 "why this one stands."
             )
             % {"contradiction": contradiction}
+        )
+    warnings = authored_warnings(statement=statement, findings=findings)
+    if warnings and not statement.override_reason:
+        raise StatementRefused(
+            _(
+                "Written sections state the opposite of the findings: %(warnings)s Correct "
+                "them, or have a coordinator record why the statement stands as written."
+            )
+            % {"warnings": " ".join(warnings)}
         )
 
     now = timezone.now()

@@ -1202,11 +1202,17 @@ class _Composer:
     # -- 9. conclusions ----------------------------------------------------------------
 
     def assessment_paragraphs(self, prefix: str) -> list[Paragraph]:
+        """The head of mission's overall assessment, with the figures behind it.
+
+        Every figure is a count of distinct stations taken from the findings as it is. A
+        sentence claiming an absence (no violations, no complaints) is written only when the
+        findings hold a zero for it, and carries the visits it rests on.
+        """
         election = self.election_name()
         country = self.election.country
         findings = self.findings
         if self.assessment == Assessment.NO_VIOLATIONS:
-            return [
+            paragraphs = [
                 self.generated(
                     _(
                         "Members of the Mission hereby state that %(election)s met the "
@@ -1216,19 +1222,36 @@ class _Composer:
                     % {"election": election, "country": country},
                     findings.election_day_evidence,
                     prefix,
-                ),
-                self.generated(
-                    _(
-                        "They noted no violations of national legislation, and no complaints "
-                        "were recorded at the polling stations visited."
-                    ),
-                    findings.election_day_evidence,
-                    prefix,
-                ),
+                )
             ]
+            if findings.grave_stations:
+                # The head's assessment stands (a recorded override), but the statement does
+                # not claim what the findings contradict: it gives the count.
+                paragraphs.append(self.grave_paragraph(prefix))
+            elif not findings.complaints:
+                paragraphs.append(
+                    self.generated(
+                        _(
+                            "They noted no violations of national legislation, and no "
+                            "complaints were recorded at the polling stations visited."
+                        ),
+                        findings.election_day_evidence,
+                        prefix,
+                    )
+                )
+            else:
+                paragraphs.append(
+                    self.generated(
+                        _("They noted no violations of national legislation."),
+                        findings.election_day_evidence,
+                        prefix,
+                    )
+                )
+            if findings.complaints:
+                paragraphs.append(self.complaints_paragraph(prefix))
+            return paragraphs
         if self.assessment == Assessment.MINOR_SHORTCOMINGS:
-            stations = findings.stations_with_concern_by_severity.get("minor", 0)
-            return [
+            paragraphs = [
                 self.generated(
                     _(
                         "Members of the Mission state that %(election)s was held in accordance "
@@ -1237,51 +1260,81 @@ class _Composer:
                     % {"election": election, "country": country},
                     findings.election_day_evidence,
                     prefix,
-                ),
-                self.generated(
-                    ngettext(
-                        "The observers noted minor shortcomings at %(count)s polling station, "
-                        "which did not affect the outcome of the vote.",
-                        "The observers noted minor shortcomings at %(count)s polling stations, "
-                        "which did not affect the outcome of the vote.",
-                        stations,
-                    )
-                    % {"count": figure(stations)},
-                    findings.concern_evidence_by_severity.get("minor"),
-                    prefix,
-                ),
-            ]
-        if self.assessment == Assessment.SERIOUS_VIOLATIONS:
-            grave = sum(
-                findings.stations_with_concern_by_severity.get(s, 0)
-                for s in ("serious", "critical")
-            )
-            found = Evidence()
-            for severity in ("serious", "critical"):
-                part = findings.concern_evidence_by_severity.get(severity)
-                if part:
-                    found.visit_ids += part.visit_ids
-                    found.answer_ids += part.answer_ids
-            return [
-                self.generated(
-                    ngettext(
-                        "The Mission recorded serious violations at %(count)s polling station "
-                        "during %(election)s.",
-                        "The Mission recorded serious violations at %(count)s polling stations "
-                        "during %(election)s.",
-                        grave,
-                    )
-                    % {"count": figure(grave), "election": election},
-                    found,
-                    prefix,
                 )
             ]
+            stations = findings.minor_stations
+            if stations:
+                paragraphs.append(
+                    self.generated(
+                        ngettext(
+                            "The observers noted minor shortcomings at %(count)s polling "
+                            "station, which did not affect the outcome of the vote.",
+                            "The observers noted minor shortcomings at %(count)s polling "
+                            "stations, which did not affect the outcome of the vote.",
+                            stations,
+                        )
+                        % {"count": figure(stations)},
+                        findings.minor_evidence,
+                        prefix,
+                    )
+                )
+            if findings.grave_stations:
+                paragraphs.append(self.grave_paragraph(prefix))
+            return paragraphs
+        if self.assessment == Assessment.SERIOUS_VIOLATIONS:
+            return [self.grave_paragraph(prefix)]
         return [
             Paragraph.of(
                 _("The head of mission has not yet given the Mission's overall assessment."),
                 id=self._id(prefix),
             )
         ]
+
+    def grave_paragraph(self, prefix: str) -> Paragraph:
+        """Stations with a serious or critical concern or incident: each station once."""
+        grave = self.findings.grave_stations
+        return self.generated(
+            ngettext(
+                "The Mission recorded serious violations at %(count)s polling station "
+                "during %(election)s.",
+                "The Mission recorded serious violations at %(count)s polling stations "
+                "during %(election)s.",
+                grave,
+            )
+            % {"count": figure(grave), "election": self.election_name()},
+            self.findings.grave_evidence,
+            prefix,
+        )
+
+    def complaints_paragraph(self, prefix: str) -> Paragraph:
+        complaints = self.findings.complaints
+        return self.generated(
+            ngettext(
+                "%(count)s complaint was filed at the polling stations visited.",
+                "%(count)s complaints were filed at the polling stations visited.",
+                complaints,
+            )
+            % {"count": figure(complaints)},
+            self.findings.complaint_evidence,
+            prefix,
+        )
+
+    def review_note(self) -> Paragraph | None:
+        """Say so when the statement counts visits the coordinators had not yet reviewed."""
+        count = self.findings.visits_unreviewed_included
+        if not count:
+            return None
+        return Paragraph.of(
+            ngettext(
+                "This preliminary statement also counts %(count)s observation report that the "
+                "Mission's coordinators had not yet reviewed.",
+                "This preliminary statement also counts %(count)s observation reports that the "
+                "Mission's coordinators had not yet reviewed.",
+                count,
+            )
+            % {"count": figure(count)},
+            id=self._id("review"),
+        )
 
     def conclusions_section(self, number: int, title: str | None = None) -> Section:
         section = Section(number=number, title=title or _("The main conclusions"))
@@ -1336,6 +1389,9 @@ class _Composer:
             author=self.mission.organisation or self.org,
         )
         document.preamble = [self.opening(), *self.authored(Text.INTRODUCTION)]
+        note = self.review_note()
+        if note is not None:
+            document.preamble.append(note)
         members = self.members_section(1)
         document.sections = [
             Section(number=1, title=members.title, blocks=members.blocks[:2]),

@@ -1,21 +1,31 @@
-"""The mission's findings: what its visits show, computed with aggregate queries.
+"""The mission's findings: what its visits show.
+
+Only reviewed visits count; a visit sent back for correction never does, and a visit awaiting
+review only when asked for (a preliminary statement on election night, if the mission allows
+it). Every count of polling stations is a count of distinct stations, and every combination
+a statement prints (severities together, questions across checklist versions, phases, areas)
+is computed here, never summed later.
 
 Every finding carries its evidence as references (visit, answer and incident ids) so a
 statement sentence built from it can show the visits behind it. The number of queries does
-not depend on the number of visits.
+not depend on the number of visits, and no query reads every answer: a question's observed
+stations come from the visits (each visit records the questions of its checklist it did not
+observe, `Visit.unobserved`), and so do concerns (`Visit.concerns`, with their answer ids).
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from missions.content_languages import languages
 from missions.models import Mission, Phase
-from reports.models import Answer, Incident, Question, Severity, Visit, localized
-from stations.models import Area
+from reports.models import Checklist, Incident, Question, Severity, Visit, localized
+from stations.models import Area, PollingStation
 
 SEVERITY_ORDER = [Severity.MINOR, Severity.SERIOUS, Severity.CRITICAL]
 # The phases of election day itself; a pre-election visit is not part of the day's coverage.
@@ -72,15 +82,21 @@ class QuestionFinding:
     can_signal_concern: bool
     # Language → field → text, for text, help_text, clear_sentence and concern_sentence.
     translations: dict
+    # Distinct stations where the question was observed (an answer with a value; "not
+    # observed" is no answer): `stations_answered` is the same figure, by its older name.
     stations_answered: int
     stations_with_concern: int
     evidence: Evidence
+    stations_observed: int = 0
     # The short phrase a statement lists among what every clear station had.
     clear_item: str = ""
-    # Distinct stations where the question got an answer (a value, not left unobserved).
-    observed: int = 0
     # Where the stations with a concern are: (parent area, area) names, parent first.
     concern_areas: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def observed(self) -> int:
+        """Distinct stations where the question was observed (the monitoring section's word)."""
+        return self.stations_observed
 
     def localized(self, field: str, language: str) -> str:
         return self.translations.get(language, {}).get(field) or getattr(self, field)
@@ -142,6 +158,18 @@ class Findings:
     # picking the evidence of a group of questions without another query.
     visit_index: list[tuple[int, int, str, str]] = field(default_factory=list)
     incident_index: list[tuple[int, int, str, str, bool]] = field(default_factory=list)
+    # Distinct stations with a serious or critical concern or incident ("grave"), and with a
+    # minor one: each station once, whatever it has and however often.
+    grave_stations: int = 0
+    grave_evidence: Evidence = field(default_factory=Evidence)
+    minor_stations: int = 0
+    minor_evidence: Evidence = field(default_factory=Evidence)
+    # The review rule the findings were computed under, and what it left out.
+    includes_awaiting_review: bool = False
+    visits_awaiting_review: int = 0
+    visits_sent_back: int = 0
+    # Visits awaiting review that were counted (only when includes_awaiting_review).
+    visits_unreviewed_included: int = 0
 
     def visit_ids_in(self, phases: Iterable[str], checklists: Iterable[str] | None = None):
         phases = set(phases)
@@ -186,51 +214,129 @@ class Findings:
         return worst
 
 
-def findings_compute(*, mission: Mission) -> Findings:
-    """Compute the mission's findings from its visits."""
-    visits = Visit.objects.filter(mission=mission)
-    totals = visits.aggregate(visits=Count("id"), stations=Count("station", distinct=True))
+def included_reviews(*, include_awaiting_review: bool) -> tuple[str, ...]:
+    """The review states whose visits count: reviewed, and awaiting review if asked for."""
+    if include_awaiting_review:
+        return (Visit.Review.REVIEWED, Visit.Review.SUBMITTED)
+    return (Visit.Review.REVIEWED,)
 
-    phases = [
-        PhaseCount(row["checklist__phase"], row["visits"], row["stations"])
-        for row in visits.values("checklist__phase")
-        .annotate(visits=Count("id"), stations=Count("station", distinct=True))
-        .order_by("checklist__phase")
+
+def findings_for_statement(*, statement) -> "Findings":
+    """The findings a statement is compiled from (and approved against).
+
+    A preliminary statement counts visits awaiting review too when its mission allows it;
+    every other statement counts reviewed visits only.
+    """
+    mission = statement.mission
+    include = statement.kind == "preliminary" and mission.preliminary_includes_unreviewed
+    return findings_compute(mission=mission, include_awaiting_review=include)
+
+
+def findings_compute(*, mission: Mission, include_awaiting_review: bool = False) -> Findings:
+    """Compute the mission's findings from its reviewed visits (and, if asked, those
+    awaiting review); a visit sent back for correction never counts."""
+    counted_reviews = included_reviews(include_awaiting_review=include_awaiting_review)
+    checklists = {
+        pk: (code, phase)
+        for pk, code, phase in Checklist.objects.filter(mission=mission).values_list(
+            "id", "code", "phase"
+        )
+    }
+    # In the order the visits happened (the turnout takes each station's latest count), with
+    # no timestamps to read: ordering by them in the database is enough.
+    rows = list(
+        Visit.objects.filter(mission=mission)
+        .order_by("arrived_at", "id")
+        .values_list(
+            "id", "station_id", "checklist_id", "review", "voters_on_list", "ballots_issued"
+        )
+    )
+    awaiting = sum(1 for row in rows if row[3] == Visit.Review.SUBMITTED)
+    sent_back = sum(1 for row in rows if row[3] == Visit.Review.RETURNED)
+    full_rows = [row for row in rows if row[3] in counted_reviews]
+    used = [row[:4] for row in full_rows]
+    station_of = {visit: station for visit, station, _c, _r in used}
+    visit_index = [
+        (visit, station, checklists[checklist][1], checklists[checklist][0])
+        for visit, station, checklist, _review in used
     ]
-    phase_order = {value: index for index, value in enumerate(Phase.values)}
-    phases.sort(key=lambda p: phase_order.get(p.phase, 99))
 
-    election_day = visits.filter(checklist__phase__in=ELECTION_DAY_PHASES)
-    election_day_ids = list(election_day.values_list("id", flat=True))
+    phase_order = {value: index for index, value in enumerate(Phase.values)}
+    by_phase: dict[str, tuple[list[int], set[int]]] = {}
+    for visit, station, phase, _code in visit_index:
+        visits_of, stations_of = by_phase.setdefault(phase, ([], set()))
+        visits_of.append(visit)
+        stations_of.add(station)
+    phases = [
+        PhaseCount(phase, len(visits_of), len(stations_of))
+        for phase, (visits_of, stations_of) in sorted(
+            by_phase.items(), key=lambda item: phase_order.get(item[0], 99)
+        )
+    ]
+    election_day_ids = [v for v, _s, p, _c in visit_index if p in ELECTION_DAY_PHASES]
+    election_day_stations = {s for _v, s, p, _c in visit_index if p in ELECTION_DAY_PHASES}
+
+    answers = _answers(mission, used, station_of, counted_reviews)
+    concern_stations = answers.pop("concern_stations")
+    incidents = _incidents(mission, station_of)
+    grave = _gravity(
+        (Severity.SERIOUS, Severity.CRITICAL), answers, concern_stations, incidents, station_of
+    )
+    minor = _gravity((Severity.MINOR,), answers, concern_stations, incidents, station_of)
     return Findings(
         mission_id=mission.pk,
-        visits=totals["visits"],
-        stations=totals["stations"],
-        evidence=Evidence(visit_ids=list(visits.values_list("id", flat=True))),
+        visits=len(used),
+        stations=len(set(station_of.values())),
+        evidence=Evidence(visit_ids=[visit for visit, *_rest in used]),
         phases=phases,
-        election_day_stations=election_day.aggregate(n=Count("station", distinct=True))["n"],
+        election_day_stations=len(election_day_stations),
         election_day_evidence=Evidence(visit_ids=election_day_ids),
-        coverage=_coverage(election_day),
-        questions=_questions(mission, visits),
-        **_incidents(visits),
-        **_concerns_by_severity(visits),
-        **_turnout(mission, visits),
-        visit_index=list(
-            visits.values_list("id", "station_id", "checklist__phase", "checklist__code")
-        ),
+        coverage=_coverage(mission, election_day_stations),
+        **answers,
+        **incidents,
+        **_turnout(mission, full_rows, checklists),
+        visit_index=visit_index,
+        grave_stations=grave[0],
+        grave_evidence=grave[1],
+        minor_stations=minor[0],
+        minor_evidence=minor[1],
+        includes_awaiting_review=include_awaiting_review,
+        visits_awaiting_review=0 if include_awaiting_review else awaiting,
+        visits_sent_back=sent_back,
+        visits_unreviewed_included=awaiting if include_awaiting_review else 0,
     )
 
 
-def _coverage(visits) -> list[AreaCoverage]:
-    rows = (
-        visits.values("station__area_id")
-        .annotate(stations=Count("station", distinct=True))
-        .order_by()
+def _gravity(severities, answers, concern_stations, incidents, station_of):
+    """Distinct stations with a concern or an incident of any of these severities."""
+    stations: set[int] = set()
+    found = Evidence()
+    for severity in severities:
+        stations |= concern_stations[severity]
+        part = answers["concern_evidence_by_severity"][severity]
+        found.answer_ids += part.answer_ids
+        found.visit_ids += part.visit_ids
+    for incident, visit, _category, severity, _complaint in incidents["incident_index"]:
+        if severity in severities:
+            stations.add(station_of[visit])
+            found.incident_ids.append(incident)
+            found.visit_ids.append(visit)
+    found.visit_ids = sorted(set(found.visit_ids))
+    return len(stations), found
+
+
+def _coverage(mission: Mission, stations: set[int]) -> list[AreaCoverage]:
+    area_of = dict(
+        PollingStation.objects.filter(
+            pk__in=Visit.objects.filter(mission=mission).values("station_id")
+        ).values_list("id", "area_id")
     )
-    stations_by_area = {row["station__area_id"]: row["stations"] for row in rows}
-    areas = Area.objects.filter(pk__in=[pk for pk in stations_by_area if pk]).select_related(
-        "parent"
-    )
+    stations_by_area: dict[int, int] = defaultdict(int)
+    for station in stations:
+        area = area_of.get(station)
+        if area is not None:
+            stations_by_area[area] += 1
+    areas = Area.objects.filter(pk__in=list(stations_by_area)).select_related("parent")
     grouped: dict[int | None, AreaCoverage] = {}
     for area in sorted(areas, key=lambda a: a.path):
         parent = area.parent or area
@@ -241,51 +347,89 @@ def _coverage(visits) -> list[AreaCoverage]:
     return sorted(grouped.values(), key=lambda c: (-c.stations, c.parent))
 
 
-def _questions(mission: Mission, visits) -> list[QuestionFinding]:
+def _answers(mission: Mission, used, station_of: dict[int, int], counted_reviews) -> dict:
+    """Questions, and concerns by severity: from the visits and the concern answers only."""
     # A question is known by its checklist's code and its own: "voting/info_materials" and
-    # "pre_election/info_materials" are different checks. Versions of a checklist share both.
-    answers = Answer.objects.filter(visit__in=visits)
-    key = ("question__checklist__code", "question__code")
-    counts = {
-        (row[key[0]], row[key[1]]): row
-        for row in answers.values(*key)
-        .annotate(
-            stations=Count("visit__station", distinct=True),
-            concern_stations=Count("visit__station", distinct=True, filter=Q(is_concern=True)),
-            observed=Count("visit__station", distinct=True, filter=Q(value__isnull=False)),
-        )
-        .order_by()
-    }
-    evidence: dict[tuple[str, str], Evidence] = defaultdict(Evidence)
-    # Where the concerns are, read with their evidence: (parent area, area) names.
-    areas: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
-    for checklist_code, code, answer_id, visit_id, area, parent in answers.filter(
-        is_concern=True
-    ).values_list(
-        *key, "id", "visit_id", "visit__station__area__name", "visit__station__area__parent__name"
-    ):
-        evidence[(checklist_code, code)].answer_ids.append(answer_id)
-        evidence[(checklist_code, code)].visit_ids.append(visit_id)
-        if area:
-            areas[(checklist_code, code)].add((parent or "", area))
-
-    # The newest version's wording of each question stands for all versions.
-    questions: dict[tuple[str, str], Question] = {}
-    for question in (
+    # "pre_election/info_materials" are different checks. Versions of a checklist share both;
+    # the newest version's wording of each question stands for all versions.
+    questions = list(
         Question.objects.filter(checklist__mission=mission)
         .select_related("checklist", "section")
         .order_by("checklist__code", "code", "-checklist__version")
-    ):
-        if (question.checklist.code, question.code) in counts:
-            questions.setdefault((question.checklist.code, question.code), question)
+    )
+    key_of = {q.pk: (q.checklist.code, q.code) for q in questions}
+    severity_of = {q.pk: q.severity for q in questions}
+    questions_of: dict[int, list[int]] = defaultdict(list)
+    newest: dict[tuple[str, str], Question] = {}
+    for question in questions:
+        questions_of[question.checklist_id].append(question.pk)
+        newest.setdefault(key_of[question.pk], question)
 
+    # Observed: every question of a visit's checklist version but those it did not observe.
+    unobserved = _lists(Visit.objects.filter(mission=mission).exclude(unobserved=[]), "unobserved")
+    observed: dict[tuple[str, str], set[int]] = defaultdict(set)
+    plain_pairs = set()
+    for visit, station, checklist, _review in used:
+        skipped = unobserved.get(visit)
+        if not skipped:
+            plain_pairs.add((station, checklist))
+            continue
+        skipped = set(skipped)
+        for question in questions_of[checklist]:
+            if question not in skipped:
+                observed[key_of[question]].add(station)
+    for station, checklist in plain_pairs:
+        for question in questions_of[checklist]:
+            observed[key_of[question]].add(station)
+
+    # Concerns, with the answers behind them: [question id, answer id] pairs kept with each
+    # visit, so no query reads the answers table.
+    concern_stations: dict[tuple[str, str], set[int]] = defaultdict(set)
+    evidence: dict[tuple[str, str], Evidence] = defaultdict(Evidence)
+    by_severity: dict[str, set[int]] = {severity: set() for severity in Severity.values}
+    severity_evidence = {severity: Evidence() for severity in Severity.values}
+    concerns = _lists(
+        Visit.objects.filter(mission=mission, review__in=counted_reviews).exclude(concerns=[]),
+        "concerns",
+    )
+    # Grouped by question first, so each concern answer costs one append; the rest is done
+    # a question at a time.
+    by_question: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for visit in sorted(concerns):
+        station = station_of[visit]
+        for question, answer in concerns[visit]:
+            by_question[question].append((visit, answer, station))
+    for question, items in by_question.items():
+        key, severity = key_of[question], severity_of[question]
+        stations = {station for _v, _a, station in items}
+        answer_ids = [answer for _v, answer, _s in items]
+        visit_ids = [visit for visit, _a, _s in items]
+        concern_stations[key] |= stations
+        evidence[key].answer_ids += answer_ids
+        evidence[key].visit_ids += visit_ids
+        by_severity[severity] |= stations
+        severity_evidence[severity].answer_ids += answer_ids
+        severity_evidence[severity].visit_ids += visit_ids
+
+    # Where the concerns are, for the sentences that say so: (parent area, area) names of the
+    # stations with a concern, in one query.
+    areas = {
+        station: (parent or "", area)
+        for station, area, parent in PollingStation.objects.filter(
+            pk__in=set().union(*concern_stations.values())
+        ).values_list("pk", "area__name", "area__parent__name")
+        if area
+    }
     findings = []
-    for (checklist_code, code), question in questions.items():
-        row = counts[(checklist_code, code)]
+    for key, question in newest.items():
+        stations = observed.get(key)
+        if not stations:
+            continue
+        concerns = concern_stations[key] & stations
         findings.append(
             QuestionFinding(
-                code=code,
-                checklist=checklist_code,
+                code=question.code,
+                checklist=question.checklist.code,
                 text=question.text,
                 phase=question.checklist.phase,
                 section=question.section.title,
@@ -298,19 +442,24 @@ def _questions(mission: Mission, visits) -> list[QuestionFinding]:
                 can_signal_concern=bool(question.concern_answers)
                 or question.concern_above is not None,
                 translations=_question_texts(question),
-                stations_answered=row["stations"],
-                stations_with_concern=row["concern_stations"],
-                evidence=evidence[(checklist_code, code)],
-                clear_item=question.clear_item,
-                observed=row["observed"],
-                concern_areas=sorted(areas[(checklist_code, code)]),
+                stations_answered=len(stations),
+                stations_with_concern=len(concerns),
+                evidence=evidence[key],
+                stations_observed=len(stations),
+                clear_item=question.clear_item or "",
+                concern_areas=sorted({areas[station] for station in concerns if station in areas}),
             )
         )
     phase_order = {value: index for index, value in enumerate(Phase.values)}
     findings.sort(
         key=lambda f: (phase_order.get(f.phase, 99), f.checklist, f.section_position, f.position)
     )
-    return findings
+    return {
+        "questions": findings,
+        "stations_with_concern_by_severity": {s: len(by_severity[s]) for s in Severity.values},
+        "concern_evidence_by_severity": severity_evidence,
+        "concern_stations": by_severity,
+    }
 
 
 def _question_texts(question: Question) -> dict[str, dict[str, str]]:
@@ -321,32 +470,43 @@ def _question_texts(question: Question) -> dict[str, dict[str, str]]:
     }
 
 
-def _incidents(visits) -> dict:
-    incidents = Incident.objects.filter(visit__in=visits)
-    counts = [
-        IncidentCount(
-            row["category"],
-            row["severity"],
-            row["incidents"],
-            row["stations"],
-            row["complaints"],
-        )
-        for row in incidents.values("category", "severity")
-        .annotate(
-            incidents=Count("id"),
-            stations=Count("visit__station", distinct=True),
-            complaints=Count("id", filter=Q(complaint_filed=True)),
-        )
-        .order_by("category", "severity")
+def _lists(visits, name: str) -> dict[int, list]:
+    """A JSON list field of many visits by visit id, read as text and parsed in one go."""
+    rows = list(visits.annotate(text=Cast(name, TextField())).values_list("id", "text"))
+    if not rows:
+        return {}
+    parsed = json.loads("[" + ",".join(text for _pk, text in rows) + "]")
+    return {pk: value for (pk, _text), value in zip(rows, parsed, strict=True)}
+
+
+def _incidents(mission: Mission, station_of: dict[int, int]) -> dict:
+    index = [
+        row
+        for row in Incident.objects.filter(visit__mission=mission)
+        .order_by("id")
+        .values_list("id", "visit_id", "category", "severity", "complaint_filed")
+        if row[1] in station_of
     ]
+    grouped: dict[tuple[str, str], list] = defaultdict(list)
     incident_evidence, complaint_evidence = Evidence(), Evidence()
-    index = list(incidents.values_list("id", "visit_id", "category", "severity", "complaint_filed"))
-    for incident_id, visit_id, _category, _severity, complaint in index:
+    for row in index:
+        incident_id, visit_id, category, severity, complaint = row
+        grouped[(category, severity)].append(row)
         incident_evidence.incident_ids.append(incident_id)
         incident_evidence.visit_ids.append(visit_id)
         if complaint:
             complaint_evidence.incident_ids.append(incident_id)
             complaint_evidence.visit_ids.append(visit_id)
+    counts = [
+        IncidentCount(
+            category,
+            severity,
+            len(rows),
+            len({station_of[row[1]] for row in rows}),
+            sum(1 for row in rows if row[4]),
+        )
+        for (category, severity), rows in sorted(grouped.items())
+    ]
     return {
         "incidents": counts,
         "incident_evidence": incident_evidence,
@@ -356,48 +516,29 @@ def _incidents(visits) -> dict:
     }
 
 
-def _concerns_by_severity(visits) -> dict:
-    concern_answers = Answer.objects.filter(visit__in=visits, is_concern=True)
-    by_severity = {
-        row["question__severity"]: row["stations"]
-        for row in concern_answers.values("question__severity")
-        .annotate(stations=Count("visit__station", distinct=True))
-        .order_by()
-    }
-    evidence: dict[str, Evidence] = {severity: Evidence() for severity in Severity.values}
-    for severity, answer_id, visit_id in concern_answers.values_list(
-        "question__severity", "id", "visit_id"
-    ):
-        evidence[severity].answer_ids.append(answer_id)
-        evidence[severity].visit_ids.append(visit_id)
-    return {
-        "stations_with_concern_by_severity": {s: by_severity.get(s, 0) for s in Severity.values},
-        "concern_evidence_by_severity": evidence,
-    }
-
-
-def _turnout(mission: Mission, visits) -> dict:
+def _turnout(mission: Mission, rows, checklists) -> dict:
     official = getattr(mission, "election", None) and mission.election.official_turnout
-    counted = visits.filter(voters_on_list__isnull=False, ballots_issued__isnull=False)
     # Closing visits see the day's final count; earlier visits only the count so far. A
     # station visited twice counts once, with its latest count.
+    # The rows come in the order of arrival: a later visit to a station replaces an earlier.
+    latest: dict[str, dict[int, tuple]] = {Phase.CLOSING: {}, Phase.VOTING: {}}
+    for visit, station, checklist, _review, voters, ballots in rows:
+        if voters is None or ballots is None:
+            continue
+        of_phase = latest.get(checklists[checklist][1])
+        if of_phase is not None:
+            of_phase[station] = (None, visit, voters, ballots)
     for phase in (Phase.CLOSING, Phase.VOTING):
-        latest = (
-            counted.filter(checklist__phase=phase, station=OuterRef("station"))
-            .order_by("-arrived_at", "-pk")
-            .values("pk")[:1]
-        )
-        row = counted.filter(checklist__phase=phase, pk=Subquery(latest)).aggregate(
-            stations=Count("station", distinct=True),
-            voters=Sum("voters_on_list"),
-            ballots=Sum("ballots_issued"),
-        )
-        if row["stations"]:
-            ids = counted.filter(checklist__phase=phase, pk=Subquery(latest)).values_list(
-                "id", flat=True
-            )
+        chosen = latest[phase].values()
+        if chosen:
             return {
-                "turnout": Turnout(phase, row["stations"], row["voters"], row["ballots"], official),
-                "turnout_evidence": Evidence(visit_ids=list(ids)),
+                "turnout": Turnout(
+                    phase,
+                    len(chosen),
+                    sum(row[2] for row in chosen),
+                    sum(row[3] for row in chosen),
+                    official,
+                ),
+                "turnout_evidence": Evidence(visit_ids=sorted(row[1] for row in chosen)),
             }
     return {"turnout": Turnout(None, 0, 0, 0, official), "turnout_evidence": Evidence()}

@@ -338,6 +338,13 @@ class Visit(models.Model):
         verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    # The questions of the visit's checklist version it has no observed answer to (skipped,
+    # or "not observed"): kept with the visit so the findings count each question's observed
+    # stations without reading every answer.
+    unobserved = models.JSONField(_("questions not observed"), default=list, editable=False)
+    # [question id, answer id] of each answer that signals a concern: the findings read the
+    # concerns (and their evidence) from the visits, never from the four million answers.
+    concerns = models.JSONField(_("concern answers"), default=list, editable=False)
     has_concerns = models.BooleanField(
         _("has concerns"),
         default=False,
@@ -681,6 +688,16 @@ class Statement(models.Model):
         related_name="+",
         verbose_name=_("approved by"),
     )
+    # The evidence rule the version was compiled under: the visits it counted (ids), and how
+    # many it left out. An approved version keeps them, whatever is reviewed or corrected later.
+    visit_ids = models.JSONField(_("visits counted"), default=list, blank=True, editable=False)
+    unreviewed_included = models.PositiveIntegerField(
+        _("visits awaiting review counted"), default=0
+    )
+    awaiting_review_left_out = models.PositiveIntegerField(
+        _("visits awaiting review left out"), default=0
+    )
+    sent_back_left_out = models.PositiveIntegerField(_("visits sent back left out"), default=0)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     embargo_until = models.DateTimeField(_("embargoed until"), null=True, blank=True)
@@ -730,6 +747,46 @@ class Statement(models.Model):
         return self.status == self.Status.PUBLISHED and (
             self.embargo_until is None or self.embargo_until <= timezone.now()
         )
+
+
+class HeadAssessment(models.Model):
+    """The overall assessment the head of mission gave for one kind of statement.
+
+    A mission's record (its bundle) carries it, so a version compiled from the record states
+    the head's conclusions at once; approval still governs every version.
+    """
+
+    mission = models.ForeignKey(
+        "missions.Mission",
+        on_delete=models.CASCADE,
+        related_name="head_assessments",
+        verbose_name=_("mission"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Statement.Kind.choices)
+    assessment = models.CharField(
+        _("overall assessment"), max_length=20, choices=Statement.Assessment.choices
+    )
+    given_by = models.ForeignKey(
+        "observers.Participation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("given by"),
+    )
+
+    class Meta:
+        verbose_name = _("head of mission's assessment")
+        verbose_name_plural = _("head of mission's assessments")
+        ordering = ["mission", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "kind"],
+                name="head_assessment_once_per_kind",
+                violation_error_message=_("This kind of statement already has an assessment."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_assessment_display()}"
 
 
 class StatementDocument(models.Model):

@@ -125,3 +125,12 @@ def attachment_for(*, user: AbstractBaseUser, slug: str, pk: int) -> Attachment:
     if not allowed.exists():
         raise Http404
     return attachment
+
+
+def review_backlog(*, mission: Mission) -> dict[str, int]:
+    """How many of the mission's visits await review and how many were sent back: the
+    visits a statement leaves out (one query)."""
+    return Visit.objects.filter(mission=mission).aggregate(
+        awaiting=Count("pk", filter=Q(review=Visit.Review.SUBMITTED)),
+        sent_back=Count("pk", filter=Q(review=Visit.Review.RETURNED)),
+    )

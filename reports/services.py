@@ -314,9 +314,14 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
 
 def _content(visit: Visit, data: VisitData) -> tuple[list[Answer], list[Incident]]:
     """Build a visit's answers and incidents, and set whether it has concerns, unsaved."""
-    answers = _answers(visit, _questions(data), data.answers, data.not_observed)
+    questions = _questions(data)
+    answers = _answers(visit, questions, data.answers, data.not_observed)
     incidents = _incidents(visit, data.incidents)
     visit.has_concerns = any(a.is_concern for a in answers) or bool(incidents)
+    # What the findings need to count each question's observed stations from the visits:
+    # the questions with no observed answer (skipped, or answered "not observed").
+    observed = {a.question_id for a in answers if a.value not in (None, "", [])}
+    visit.unobserved = sorted(q.pk for q in questions if q.pk not in observed)
     return answers, incidents
 
 
@@ -330,6 +335,9 @@ def _content_save(
     answers, incidents = content
     Answer.objects.bulk_create(answers)
     Incident.objects.bulk_create(incidents)
+    # The concern answers' ids exist only now: kept with the visit for the findings.
+    visit.concerns = [[a.question_id, a.pk] for a in answers if a.is_concern]
+    Visit.objects.filter(pk=visit.pk).update(concerns=visit.concerns)
     members = {visit.filed_by_id, *(p.pk for p in observers)}
     if replacing:
         visit.observers.set(members)
@@ -469,7 +477,7 @@ def visit_update(
         visit.review = Visit.Review.SUBMITTED
         update_fields.append("review")
     content = _content(visit, data)
-    update_fields.append("has_concerns")
+    update_fields += ["has_concerns", "unobserved"]
     visit.full_clean(exclude=LOADED_RELATIONS, validate_unique=False)
     visit.save(update_fields=update_fields)
     visit.answers.all().delete()

@@ -29,15 +29,17 @@ from observers.models import Participation
 from reports.approvals import (
     StatementRefused,
     assessment_contradiction,
+    authored_warnings,
     statement_approve,
     statement_assessment_set,
     statement_publish,
 )
 from reports.document import Document
-from reports.findings import findings_compute
+from reports.findings import findings_for_statement
 from reports.missing_translations import missing_translations_by_language
 from reports.models import Answer, Incident, Statement, StatementDocument, Visit
 from reports.renderers import render_html_fragment
+from reports.selectors import review_backlog
 from reports.statements import statement_request, statement_request_all_languages
 
 # The words a downloaded file's name uses for each kind: names are chosen by the server, in
@@ -213,6 +215,8 @@ def statement_list(request, access: StaffAccess):
             "statements": list(_statements_of(mission)),
             "form": form,
             "missing_translations": _missing_translations(mission),
+            # What a version compiled now would leave out, before it is asked for.
+            "backlog": review_backlog(mission=mission),
         },
         status=400 if form.is_bound else 200,
     )
@@ -255,11 +259,12 @@ def statement_detail(request, access: StaffAccess, pk: int):
         document = Document.from_dict(statement.content)
         context["document_html"] = render_html_fragment(document, _evidence_url(statement))
     if statement.status == Statement.Status.READY:
+        findings = findings_for_statement(statement=statement)
         if statement.assessment:
             context["contradiction"] = assessment_contradiction(
-                assessment=statement.assessment,
-                findings=findings_compute(mission=access.mission),
+                assessment=statement.assessment, findings=findings
             )
+        context["warnings"] = authored_warnings(statement=statement, findings=findings)
         context["assessment_form"] = AssessmentForm(
             initial={
                 "assessment": statement.assessment,
@@ -406,9 +411,15 @@ def statement_evidence(request, access: StaffAccess, pk: int, paragraph_id: str)
         answers_by_visit[answer.visit_id].append(answer)
     for incident in incidents:
         incidents_by_visit[incident.visit_id].append(incident)
+    counted = set(statement.visit_ids)
     for visit in visits:
         visit.evidence_answers = answers_by_visit[visit.pk]
         visit.evidence_incidents = incidents_by_visit[visit.pk]
+        # The visit as this version saw it: changed since, or not counted by it at all.
+        visit.changed_since = bool(
+            statement.compiled_at and visit.updated_at and visit.updated_at > statement.compiled_at
+        )
+        visit.not_counted = bool(counted) and visit.pk not in counted
     return render(
         request,
         "reports/statements/statement_evidence.html",

@@ -142,9 +142,10 @@ def statement_request(
 
     `requested_by` is None for a request from the command line. An empty `place` lets the
     composer derive it. A new version keeps the overall assessment the head of mission gave
-    the previous one, so it is compiled with its conclusions at once. Raises ValidationError
-    for an unknown kind or language. The language is a code a user types: en, ru, zh (or
-    zh-hans).
+    the previous one (the first, the one the mission's record says the head gave for this
+    kind), so it is compiled with its conclusions at once; approval still governs it.
+    Raises ValidationError for an unknown kind or language. The language is a code a user
+    types: en, ru, zh (or zh-hans).
     """
     try:
         language = language_code(language)
@@ -171,13 +172,21 @@ def statement_request(
             requested_by=requested_by,
             dated_on=dated_on or statement_default_date(mission=mission, kind=kind),
             place=place,
-            assessment=previous.assessment if previous else "",
+            assessment=previous.assessment if previous else _recorded_assessment(mission, kind),
         )
         # requested_by may be empty: a request from the command line.
         statement.full_clean(exclude=["requested_by"])
         statement.save()
         statement.sending = statement_enqueue(statement.pk)
     return statement
+
+
+def _recorded_assessment(mission: Mission, kind: str) -> str:
+    """The assessment the mission's record says its head gave for this kind, if any."""
+    from reports.models import HeadAssessment
+
+    recorded = HeadAssessment.objects.filter(mission=mission, kind=kind).first()
+    return recorded.assessment if recorded else ""
 
 
 def statement_request_all_languages(
@@ -390,10 +399,17 @@ def _statement_build(statement: Statement, attempt: int) -> tuple[Document, dict
     # Imported here: the composer and renderers are heavy and this module must import
     # without them (the web process only asks for statements).
     from reports.composer import statement_compose
-    from reports.findings import findings_compute
+    from reports.findings import findings_for_statement
     from reports.renderers import RENDERERS
 
-    findings = findings_compute(mission=statement.mission)
+    findings = findings_for_statement(statement=statement)
+    # Which visits this version counted, and what the review rule left out: stored with it.
+    statement.evidence_record = {
+        "visit_ids": findings.evidence.visit_ids,
+        "unreviewed_included": findings.visits_unreviewed_included,
+        "awaiting_review_left_out": findings.visits_awaiting_review,
+        "sent_back_left_out": findings.visits_sent_back,
+    }
     _progress(statement.pk, attempt, "composing")
     document = statement_compose(
         mission=statement.mission,
@@ -477,6 +493,7 @@ def _documents_store(
                 lease_until=None,
                 progress="",
                 error="",
+                **getattr(statement, "evidence_record", {}),
             )
             stale_names = [d.file.name for d in earlier if d.file.name]
             if stale_names:

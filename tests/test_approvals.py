@@ -20,7 +20,7 @@ from reports.approvals import (
 )
 from reports.document import Document, Paragraph, Section
 from reports.findings import findings_compute
-from reports.models import Statement
+from reports.models import Statement, Visit
 from reports.services import IncidentData, VisitData, visit_restore
 from reports.statements import statement_request
 from tests.factories import MembershipFactory, UserFactory
@@ -51,7 +51,9 @@ def file_visit(mission, checklist, participation, *, number: str, incidents=(), 
     values.update(answers)
     questions = {q.code: q for q in checklist.questions.all()}
     station = station_of(mission, number)
+    # Reviewed: only reviewed visits count in the findings.
     return visit_restore(
+        review=Visit.Review.REVIEWED,
         participation=participation,
         data=VisitData(
             station=station,
