@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from modeltranslation.utils import build_localized_fieldname
 
 from audit.services import audit_event
 from missions.models import Mission, MissionMembership
@@ -165,10 +166,10 @@ def authored_warnings(*, statement: Statement, findings: Findings) -> list[str]:
     language = statement.language
     claims = CLAIMS.get(language) or CLAIMS.get(language.split("-")[0]) or CLAIMS["en"]
     warnings = []
-    for text in StatementText.objects.filter(
-        mission=statement.mission, language=statement.language
-    ).order_by("section"):
-        for sentence in _SENTENCE_END.split(_MARKUP.sub("", text.body)):
+    body = build_localized_fieldname("body", language)
+    for text in StatementText.objects.filter(mission=statement.mission).order_by("section"):
+        # The section as written in this language, without falling back on another.
+        for sentence in _SENTENCE_END.split(_MARKUP.sub("", getattr(text, body) or "")):
             sentence = " ".join(sentence.split())
             lowered = sentence.lower()
             for claim, words in claims:

@@ -104,6 +104,25 @@ def period(first: datetime.date, last: datetime.date) -> str:
     return _("from %(first)s to %(last)s") % {"first": start, "last": day(last)}
 
 
+def _writes_chinese() -> bool:
+    return (translation.get_language() or "").startswith("zh")
+
+
+def sentences_joined(sentences: Iterable[str]) -> str:
+    """Sentences one after another: a space between them, none in Chinese."""
+    return ("" if _writes_chinese() else " ").join(sentences)
+
+
+def full_stop() -> str:
+    """The full stop of the statement's language (Chinese has its own)."""
+    return "。" if _writes_chinese() else "."
+
+
+def without_full_stop(text: str) -> str:
+    """A sentence without its full stop, whichever script wrote it, to go on with a clause."""
+    return text.rstrip(".。")
+
+
 def listing(items: Sequence[str]) -> str:
     """Join items as a sentence does: “A, B and C”."""
     items = list(items)
@@ -436,7 +455,7 @@ class _Composer:
                 continue
             section.blocks.append(Paragraph.of(_("From the %(body)s:") % {"body": delegation.name}))
             section.blocks.append(
-                Paragraph.of(self._semicolons(phrases) + ".", id=self._id("members"))
+                Paragraph.of(self._semicolons(phrases) + full_stop(), id=self._id("members"))
             )
         return section
 
@@ -504,10 +523,10 @@ class _Composer:
                     description = (
                         _("%(description)s (polling stations %(stations)s)")
                         % {
-                            "description": description.rstrip("."),
+                            "description": without_full_stop(description),
                             "stations": stations,
                         }
-                        + "."
+                        + full_stop()
                     )
             # Descriptions are written to follow “On 19 November,”.
             same_year = activity.date.year == self.dated_on.year
@@ -610,7 +629,7 @@ class _Composer:
                 % {"voters": figure(election.registered_voters)}
             )
         if sentences:
-            section.blocks.append(Paragraph.of(" ".join(sentences), id=self._id("figures")))
+            section.blocks.append(Paragraph.of(sentences_joined(sentences), id=self._id("figures")))
         return section
 
     # -- 6. what the ballot put to voters --------------------------------------------------
@@ -872,7 +891,7 @@ class _Composer:
             text = self.clear_sentence(phase_of[checklist], full, partial, visited, lead)
             found = Evidence(visit_ids=self.findings.visit_ids_in(phases, [checklist]))
             paragraphs.append(
-                self.generated(" ".join(filter(None, [text, *sentences])), found, prefix)
+                self.generated(sentences_joined(filter(None, [text, *sentences])), found, prefix)
             )
         return paragraphs
 
@@ -934,7 +953,7 @@ class _Composer:
                     "%(sentence)s (this was observed at %(observed)s of the %(visited)s "
                     "polling stations visited)"
                 ) % {
-                    "sentence": text.rstrip("."),
+                    "sentence": without_full_stop(text),
                     "observed": figure(observed),
                     "visited": figure(visited),
                 }
@@ -965,10 +984,10 @@ class _Composer:
             }
         if question.concern_areas:
             text = _("%(sentence)s, in %(areas)s") % {
-                "sentence": text.rstrip("."),
+                "sentence": without_full_stop(text),
                 "areas": area_names(question.concern_areas),
             }
-        return text.rstrip(".") + "."
+        return without_full_stop(text) + full_stop()
 
     def incident_paragraphs(self, prefix: str) -> list[Paragraph]:
         findings = self.findings
@@ -1140,7 +1159,7 @@ class _Composer:
                         "official": percent(turnout.official),
                     }
                 )
-        return self.generated(" ".join(sentences), self.findings.turnout_evidence, prefix)
+        return self.generated(sentences_joined(sentences), self.findings.turnout_evidence, prefix)
 
     def monitoring_section(self, number: int) -> Section:
         section = Section(number=number, title=_("Monitoring the elections"))
@@ -1474,7 +1493,7 @@ class _Composer:
         ballot = self.ballot_sentence()
         if ballot:
             sentences.insert(2, ballot)
-        blocks.append(self.generated(" ".join(sentences), coverage, "briefing"))
+        blocks.append(self.generated(sentences_joined(sentences), coverage, "briefing"))
         blocks.extend(self.authored(Text.BRIEFING))
         blocks.extend(self.assessment_paragraphs("briefing"))
         turnout = self.turnout_paragraph("briefing")

@@ -131,6 +131,17 @@ def test_the_compiled_statement_names_every_member_candidate_and_the_head_in_its
     assert authored in html
 
 
+def test_the_chinese_statement_is_punctuated_as_chinese_is_written(demo):
+    statement = compile_final(demo, "zh-hans")
+    text = re.sub(r"<[^>]+>", "\n", stored(statement, "html").decode())
+
+    # Sentences follow one another with no space, each closed by its own full stop.
+    assert "。 " not in text
+    assert "。." not in text
+    assert "。，" not in text
+    assert "。" in text
+
+
 def test_the_english_statement_keeps_the_english_names(demo):
     statement = compile_final(demo, "en")
 

@@ -49,7 +49,7 @@ def test_visits_show_their_review_and_concerns_as_words_not_ticks(coordinator_cl
     )
     response = coordinator_client.get(reverse("admin:reports_visit_changelist"))
     html = response.content.decode()
-    assert column(response, "concerns") == ["Concerns"]
+    assert column(response, "concern_state") == ["Concerns"]
     assert column(response, "review_state") == ["Awaiting review"]
     assert 'class="ops-state ops-state-submitted"' in html
     assert "icon-yes.svg" not in html and "icon-no.svg" not in html

@@ -267,7 +267,7 @@ def test_an_authored_sentence_against_the_findings_is_quoted_and_blocks_approval
         incidents=[incident("minor", complaint=True)],
     )
     StatementText.objects.create(
-        mission=mission, section="conclusions", language=language, body=body
+        mission=mission, section="conclusions", **{f"body_{language.replace('-', '_')}": body}
     )
     statement = Statement.objects.create(
         mission=mission,
@@ -307,7 +307,6 @@ def test_the_page_quotes_the_warnings_to_the_approver(personas, mission):
     StatementText.objects.create(
         mission=mission,
         section="monitoring",
-        language="en",
         body="The voting was **transparent** and orderly.",
     )
     statement = statement_request(mission=mission, kind="final", requested_by=None)

@@ -353,7 +353,11 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
     # Each concern sentence: the question's newest wording, its concern and observed stations.
     printed = {
         ("closing" if closing else "voting", code): (int(c), int(s))
-        for closing, code, c, s in re.findall(r"\[(closing )?(\w+)\] (\d+) of (\d+)\.", text)
+        for closing, code, c, s in re.findall(
+            # Where the check was not observed everywhere, and where the concerns were, follow.
+            r"\[(closing )?(\w+)\] (\d+) of (\d+)(?: \(this was observed[^)]*\))?(?:, in [^.]*)?\.",
+            text,
+        )
     }
     assert "[old " not in text
     concern_keys = {key for key, n in want["concerns"].items() if n}

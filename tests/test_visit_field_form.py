@@ -625,9 +625,9 @@ SUBMISSION_QUERIES = (
     + 1
     # the likely duplicate (the one query the guard adds);
     + 1
-    # in the transaction: savepoint, the visit, its answers, its observers, the revision,
-    # savepoint released.
-    + 6
+    # in the transaction: savepoint, the visit, its answers, its concern answers' ids kept
+    # with the visit for the findings, its observers, the revision, savepoint released.
+    + 7
 )
 
 

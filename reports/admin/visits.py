@@ -155,7 +155,7 @@ class VisitAdmin(MissionScopedAdmin):
         "phase",
         "filed_by_name",
         "arrived",
-        "concerns",
+        "concern_state",
         "incident_count",
         "review_state",
     ]
@@ -408,7 +408,7 @@ class VisitAdmin(MissionScopedAdmin):
         return visit.incident_total or "—"
 
     @admin.display(description=_("concerns"), ordering="has_concerns")
-    def concerns(self, visit):
+    def concern_state(self, visit):
         # A concern is news, not a success: never Django's green tick.
         if visit.has_concerns:
             return format_html(
