@@ -120,6 +120,18 @@ STORAGES = {
     },
 }
 
+# Statement downloads: who sends the file's bytes. "" (default) — the Django worker;
+# "x-accel-redirect" — nginx, from an `internal` location mapped at DOWNLOAD_OFFLOAD_PREFIX onto
+# MEDIA_ROOT; "x-sendfile" — Apache mod_xsendfile or lighttpd, given the file's path.
+DOWNLOAD_OFFLOAD = (env_str("DOWNLOAD_OFFLOAD", "") or "").lower()
+if DOWNLOAD_OFFLOAD not in ("", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured(
+        f"DOWNLOAD_OFFLOAD={DOWNLOAD_OFFLOAD!r}: use x-accel-redirect, x-sendfile or nothing."
+    )
+DOWNLOAD_OFFLOAD_PREFIX = env_str("DOWNLOAD_OFFLOAD_PREFIX", "/protected-media/")
+# The public's press page is cached at most this long (and never past the next embargo lift).
+PRESS_CACHE_SECONDS = env_int("PRESS_CACHE_SECONDS", 300)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

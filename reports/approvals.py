@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES, mission_roles
+from reports import press_cache
 from reports.findings import Findings, findings_compute
 from reports.models import Severity, Statement
 from reports.statements import statement_enqueue
@@ -232,5 +233,8 @@ def statement_publish(
     changed = Statement.objects.filter(pk=statement.pk, status=Statement.Status.APPROVED).update(
         status=Statement.Status.PUBLISHED, published_at=now, embargo_until=embargo_until
     )
+    if changed:
+        # An update() sends no signal: the public's press list is forgotten here.
+        press_cache.invalidate()
     statement.refresh_from_db(fields=["status", "published_at", "embargo_until"])
     return bool(changed)

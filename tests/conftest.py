@@ -63,3 +63,11 @@ def coordinator_client(client, personas):
 def outsider_client(client, personas):
     client.force_login(personas.outsider)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _press_list_forgotten():
+    """Each test starts with no cached public press list: the cache outlives the test database."""
+    from reports import press_cache
+
+    press_cache._bump()
