@@ -66,6 +66,27 @@ def public_list(render: Callable[[], str]) -> str:
     return html
 
 
+# What a released document's download needs, without the database: anyone may have it, and
+# it stops being released only by a change that bumps the generation.
+DOCUMENT_FIELDS = ("statement_id", "format", "file", "checksum", "size", "created_at")
+
+
+def released_document(pk: int, file_format: str) -> tuple[StatementDocument, str] | None:
+    """A released statement's document (unsaved copy) and its file name, if cached."""
+    cached = cache.get(f"press:document:{_generation()}:{pk}:{file_format}")
+    if cached is None:
+        return None
+    fields, file_name = cached
+    return StatementDocument(**fields), file_name
+
+
+def released_document_remember(document: StatementDocument, file_name: str) -> None:
+    fields = {name: getattr(document, name) for name in DOCUMENT_FIELDS}
+    fields["file"] = document.file.name
+    key = f"press:document:{_generation()}:{document.statement_id}:{document.format}"
+    cache.set(key, (fields, file_name), timeout=settings.PRESS_CACHE_SECONDS)
+
+
 def invalidate() -> None:
     """Forget every cached public list, once the current transaction (if any) commits."""
     transaction.on_commit(_bump)

@@ -128,6 +128,10 @@ def _may_download(user: AbstractBaseUser | AnonymousUser, statement: Statement) 
 
 
 def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
+    cached = press_cache.released_document(pk, format)
+    if cached is not None:  # released: anyone may have it
+        document, file_name = cached
+        return download_response(request, document, file_name=file_name, public=True)
     document = get_object_or_404(
         StatementDocument.objects.select_related("statement__mission").defer("statement__content"),
         statement__pk=pk,
@@ -136,9 +140,8 @@ def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
     if not _may_download(request.user, document.statement):
         # Not "forbidden": an unreleased statement is not confirmed to exist.
         raise Http404
-    return download_response(
-        request,
-        document,
-        file_name=document_file_name(document),
-        public=document.statement.is_released,
-    )
+    file_name = document_file_name(document)
+    released = document.statement.is_released
+    if released:
+        press_cache.released_document_remember(document, file_name)
+    return download_response(request, document, file_name=file_name, public=released)

@@ -836,6 +836,36 @@ def test_the_front_server_is_not_handed_what_the_reader_may_not_have(world, pres
     assert "X-Accel-Redirect" not in response
 
 
+def test_a_released_download_takes_no_query_once_served(world, press, django_assert_num_queries):
+    client = world.client("anonymous")
+    first = client.get(press_url(press.released))
+
+    with django_assert_num_queries(0):
+        again = client.get(press_url(press.released))
+
+    assert b"".join(again.streaming_content) == BYTES["pdf"]
+    assert again["ETag"] == first["ETag"]
+    assert again["Content-Disposition"] == first["Content-Disposition"]
+
+
+def test_a_withdrawn_statement_s_file_is_no_longer_served(
+    world, press, django_capture_on_commit_callbacks
+):
+    address = press_url(press.released)
+    assert world.client("anonymous").get(address).status_code == 200  # and now remembered
+
+    with django_capture_on_commit_callbacks(execute=True):
+        press.released.delete()
+
+    assert world.client("anonymous").get(address).status_code == 404
+
+
+def test_an_embargoed_file_is_not_remembered_for_the_public(world, press):
+    assert world.client("press_officer").get(press_url(press.embargoed)).status_code == 200
+
+    assert world.client("anonymous").get(press_url(press.embargoed)).status_code == 404
+
+
 def public_press_html() -> str:
     return Client().get(reverse("press:list")).content.decode()
 
