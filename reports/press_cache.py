@@ -3,9 +3,9 @@
 What the public sees changes only when a statement or its documents change (published,
 withdrawn, deleted, a new version), when a mission's name or dates change, or when an embargo
 passes. The first ones bump a generation number, after the transaction commits, which every
-cache key carries: a list rendered from the data before the change is stored under the old
-generation and never read again. The last is bounded by time: a list is kept no longer than
-until the next embargo lift, nor than PRESS_CACHE_SECONDS.
+cached entry carries (read with it in one round trip): a list rendered from the data before the
+change is stored with the old generation and never served again. The last is bounded by time:
+a list is kept no longer than until the next embargo lift, nor than PRESS_CACHE_SECONDS.
 """
 
 import math
@@ -36,8 +36,16 @@ def _generation() -> int:
     return value
 
 
-def _key(generation: int) -> str:
-    return f"press:public:{generation}:{get_language()}"
+def _lookup(key: str) -> tuple[int, object | None]:
+    """The current generation and what `key` holds for it, in one round trip."""
+    found = cache.get_many([GENERATION, key])
+    generation = found.get(GENERATION)
+    if generation is None:
+        return _generation(), None
+    stored = found.get(key)
+    if stored is None or stored[0] != generation:
+        return generation, None
+    return generation, stored[1]
 
 
 def seconds_until_next_lift() -> float | None:
@@ -51,9 +59,8 @@ def seconds_until_next_lift() -> float | None:
 
 def public_list(render: Callable[[], str]) -> str:
     """The public's list in the active language, from the cache or rendered and stored."""
-    generation = _generation()
-    key = _key(generation)
-    html = cache.get(key)
+    key = f"press:list:{get_language()}"
+    generation, html = _lookup(key)
     if html is not None:
         return html
     html = render()
@@ -62,7 +69,7 @@ def public_list(render: Callable[[], str]) -> str:
     if lift is not None:
         timeout = min(timeout, math.floor(lift))
     if timeout > 0:
-        cache.set(key, html, timeout=timeout)
+        cache.set(key, (generation, html), timeout=timeout)
     return html
 
 
@@ -71,20 +78,23 @@ def public_list(render: Callable[[], str]) -> str:
 DOCUMENT_FIELDS = ("statement_id", "format", "file", "checksum", "size", "created_at")
 
 
-def released_document(pk: int, file_format: str) -> tuple[StatementDocument, str] | None:
-    """A released statement's document (unsaved copy) and its file name, if cached."""
-    cached = cache.get(f"press:document:{_generation()}:{pk}:{file_format}")
+def released_document(pk: int, file_format: str) -> tuple[int, StatementDocument | None, str]:
+    """The generation, and a released statement's document (unsaved copy) and file name if
+    cached; pass the generation to released_document_remember."""
+    generation, cached = _lookup(f"press:document:{pk}:{file_format}")
     if cached is None:
-        return None
+        return generation, None, ""
     fields, file_name = cached
-    return StatementDocument(**fields), file_name
+    return generation, StatementDocument(**fields), file_name
 
 
-def released_document_remember(document: StatementDocument, file_name: str) -> None:
+def released_document_remember(
+    generation: int, document: StatementDocument, file_name: str
+) -> None:
     fields = {name: getattr(document, name) for name in DOCUMENT_FIELDS}
     fields["file"] = document.file.name
-    key = f"press:document:{_generation()}:{document.statement_id}:{document.format}"
-    cache.set(key, (fields, file_name), timeout=settings.PRESS_CACHE_SECONDS)
+    key = f"press:document:{document.statement_id}:{document.format}"
+    cache.set(key, (generation, (fields, file_name)), timeout=settings.PRESS_CACHE_SECONDS)
 
 
 def invalidate() -> None:

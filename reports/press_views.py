@@ -128,10 +128,9 @@ def _may_download(user: AbstractBaseUser | AnonymousUser, statement: Statement) 
 
 
 def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
-    cached = press_cache.released_document(pk, format)
+    generation, cached, file_name = press_cache.released_document(pk, format)
     if cached is not None:  # released: anyone may have it
-        document, file_name = cached
-        return download_response(request, document, file_name=file_name, public=True)
+        return download_response(request, cached, file_name=file_name, public=True)
     document = get_object_or_404(
         StatementDocument.objects.select_related("statement__mission").defer("statement__content"),
         statement__pk=pk,
@@ -143,5 +142,5 @@ def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
     file_name = document_file_name(document)
     released = document.statement.is_released
     if released:
-        press_cache.released_document_remember(document, file_name)
+        press_cache.released_document_remember(generation, document, file_name)
     return download_response(request, document, file_name=file_name, public=released)
