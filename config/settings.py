@@ -129,8 +129,6 @@ if DOWNLOAD_OFFLOAD not in ("", "x-accel-redirect", "x-sendfile"):
         f"DOWNLOAD_OFFLOAD={DOWNLOAD_OFFLOAD!r}: use x-accel-redirect, x-sendfile or nothing."
     )
 DOWNLOAD_OFFLOAD_PREFIX = env_str("DOWNLOAD_OFFLOAD_PREFIX", "/protected-media/")
-# The public's press page is cached at most this long (and never past the next embargo lift).
-PRESS_CACHE_SECONDS = env_int("PRESS_CACHE_SECONDS", 300)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -191,6 +189,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The public's press list and released files' details are cached at most this long (the list
+# never past the next embargo lift). Off without Redis: a cache of each process's own would not
+# hear of a statement published or withdrawn in another.
+PRESS_CACHE_SECONDS = env_int("PRESS_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 # Production hardening; `manage.py check --deploy` reports nothing with DEBUG off.
 if not DEBUG:

@@ -59,6 +59,8 @@ def seconds_until_next_lift() -> float | None:
 
 def public_list(render: Callable[[], str]) -> str:
     """The public's list in the active language, from the cache or rendered and stored."""
+    if settings.PRESS_CACHE_SECONDS <= 0:
+        return render()
     key = f"press:list:{get_language()}"
     generation, html = _lookup(key)
     if html is not None:
@@ -81,6 +83,8 @@ DOCUMENT_FIELDS = ("statement_id", "format", "file", "checksum", "size", "create
 def released_document(pk: int, file_format: str) -> tuple[int, StatementDocument | None, str]:
     """The generation, and a released statement's document (unsaved copy) and file name if
     cached; pass the generation to released_document_remember."""
+    if settings.PRESS_CACHE_SECONDS <= 0:
+        return 0, None, ""
     generation, cached = _lookup(f"press:document:{pk}:{file_format}")
     if cached is None:
         return generation, None, ""
@@ -94,7 +98,8 @@ def released_document_remember(
     fields = {name: getattr(document, name) for name in DOCUMENT_FIELDS}
     fields["file"] = document.file.name
     key = f"press:document:{document.statement_id}:{document.format}"
-    cache.set(key, (generation, (fields, file_name)), timeout=settings.PRESS_CACHE_SECONDS)
+    if settings.PRESS_CACHE_SECONDS > 0:
+        cache.set(key, (generation, (fields, file_name)), timeout=settings.PRESS_CACHE_SECONDS)
 
 
 def invalidate() -> None:

@@ -66,8 +66,10 @@ def outsider_client(client, personas):
 
 
 @pytest.fixture(autouse=True)
-def _press_list_forgotten():
-    """Each test starts with no cached public press list: the cache outlives the test database."""
+def _press_list_forgotten(settings):
+    """Each test starts with no cached public press list: the cache outlives the test database.
+    The cache is on, as with Redis (one test process shares its cache with itself)."""
     from reports import press_cache
 
+    settings.PRESS_CACHE_SECONDS = 300
     press_cache._bump()

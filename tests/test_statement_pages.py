@@ -932,6 +932,21 @@ def test_the_public_sees_a_statement_when_its_embargo_passes(world, press):
     assert press_url(press.embargoed) in public_press_html()
 
 
+def test_without_a_shared_cache_nothing_is_kept_between_requests(world, press, settings):
+    settings.PRESS_CACHE_SECONDS = 0  # the default without Redis
+    assert press_url(press.approved) not in public_press_html()
+    assert world.client("anonymous").get(press_url(press.released)).status_code == 200
+
+    # Changed behind the cache's back: no signal, no invalidation.
+    Statement.objects.filter(pk=press.approved.pk).update(
+        status=Statement.Status.PUBLISHED, published_at=timezone.now()
+    )
+    Statement.objects.filter(pk=press.released.pk).update(status=Statement.Status.APPROVED)
+
+    assert press_url(press.approved) in public_press_html()
+    assert world.client("anonymous").get(press_url(press.released)).status_code == 404
+
+
 def test_the_press_officer_is_not_served_the_public_s_list(world, press):
     public_press_html()
 
