@@ -1,11 +1,13 @@
 """The public's press list, rendered once per language and shared by every anonymous visitor.
 
-What the public sees changes only when a statement or its documents change (published,
-withdrawn, deleted, a new version), when a mission's name or dates change, or when an embargo
-passes. The first ones bump a generation number, after the transaction commits, which every
-cached entry carries (read with it in one round trip): a list rendered from the data before the
-change is stored with the old generation and never served again. The last is bounded by time:
-a list is kept no longer than until the next embargo lift, nor than PRESS_CACHE_SECONDS.
+What the public sees changes only when a statement is published, saved while published or
+set back from published, or deleted (its documents with it), when a mission's name or dates
+change, or when an embargo passes. (A document is made while its statement is compiled, long
+before publication.) The first ones bump a generation number, after the transaction commits,
+which every cached entry carries (read with it in one round trip): a list rendered from the
+data before the change is stored with the old generation and never served again. The last is
+bounded by time: a list is kept no longer than until the next embargo lift, nor than
+PRESS_CACHE_SECONDS.
 """
 
 import math
@@ -15,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Min
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -115,8 +117,24 @@ def _bump() -> None:
         cache.set(GENERATION, int(timezone.now().timestamp() * 1000), timeout=None)
 
 
-@receiver([post_save, post_delete], sender=Statement)
-@receiver([post_save, post_delete], sender=StatementDocument)
-@receiver([post_save, post_delete], sender=Mission)
+@receiver(post_init, sender=Statement)
+def _loaded(sender, instance: Statement, **kwargs) -> None:
+    # Whether the statement was published when read: saving it otherwise is a withdrawal.
+    instance._press_was_published = instance.__dict__.get("status") == Statement.Status.PUBLISHED
+
+
+@receiver(post_save, sender=Statement)
+def _statement_saved(sender, instance: Statement, **kwargs) -> None:
+    # Queued, compiled and approved versions are not the public's business: no invalidation
+    # for each step a worker saves.
+    if instance.status == Statement.Status.PUBLISHED or instance._press_was_published:
+        invalidate()
+    instance._press_was_published = instance.status == Statement.Status.PUBLISHED
+
+
+@receiver(post_delete, sender=Statement)
+@receiver(post_delete, sender=StatementDocument)
+@receiver(post_save, sender=Mission)
+@receiver(post_delete, sender=Mission)
 def _changed(sender, **kwargs) -> None:
     invalidate()
