@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps browser-deps run test lint format worker beat migrate demo bench-import bench-surge bench-statements bench-dashboard mutate clean messages messages-update messages-check drills lock lock-check
+.PHONY: help install system-deps browser-deps run test lint format worker beat migrate demo bench-import bench-surge bench-press bench-statements bench-dashboard mutate clean messages messages-update messages-check drills lock lock-check
 
 help:
 	@echo "make run     install, migrate, load the demo mission and serve http://$(HOST):$(PORT)"
@@ -137,6 +137,10 @@ bench-import: install
 # Needs PostgreSQL on 127.0.0.1:5432; makes its own database and serves it with gunicorn.
 bench-surge: install
 	$(PY) bench/visit_surge.py --clients 32 --seconds 20
+
+# Needs PostgreSQL and Redis on loopback; makes its own database and serves it with gunicorn.
+bench-press: install
+	$(PY) bench/press_surge.py --clients 64 --seconds 10
 
 bench-statements: install system-deps
 	$(PY) bench/statements.py

@@ -150,6 +150,16 @@ STORAGES = {
     },
 }
 
+# Statement downloads: who sends the file's bytes. "" (default) — the Django worker;
+# "x-accel-redirect" — nginx, from an `internal` location mapped at DOWNLOAD_OFFLOAD_PREFIX onto
+# MEDIA_ROOT; "x-sendfile" — Apache mod_xsendfile or lighttpd, given the file's path.
+DOWNLOAD_OFFLOAD = (env_str("DOWNLOAD_OFFLOAD", "") or "").lower()
+if DOWNLOAD_OFFLOAD not in ("", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured(
+        f"DOWNLOAD_OFFLOAD={DOWNLOAD_OFFLOAD!r}: use x-accel-redirect, x-sendfile or nothing."
+    )
+DOWNLOAD_OFFLOAD_PREFIX = env_str("DOWNLOAD_OFFLOAD_PREFIX", "/protected-media/")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -250,6 +260,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The public's press list and released files' details are cached at most this long (the list
+# never past the next embargo lift). Off without Redis: a cache of each process's own would not
+# hear of a statement published or withdrawn in another.
+PRESS_CACHE_SECONDS = env_int("PRESS_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 # Production hardening; `manage.py check --deploy` reports nothing with DEBUG off.
 if not DEBUG:

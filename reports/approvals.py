@@ -27,6 +27,7 @@ from modeltranslation.utils import build_localized_fieldname
 from audit.services import audit_event
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES, mission_roles
+from reports import press_cache
 from reports.findings import Findings, findings_for_statement
 from reports.models import Severity, Statement, StatementText
 from reports.statements import statement_enqueue
@@ -355,5 +356,7 @@ def statement_publish(
             actor=user,
             note="publishing",
         )
+        # An update() sends no signal: the public's press list is forgotten here.
+        press_cache.invalidate()
     statement.refresh_from_db(fields=["status", "published_at", "embargo_until"])
     return bool(changed)

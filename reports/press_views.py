@@ -4,18 +4,26 @@ Anyone, anonymous included, sees and downloads published statements once any emb
 passed. A mission's press officers (and its coordinators and head) also see its approved
 statements and those published under an embargo, marked as such, so they can prepare before
 the release time. Any other version does not exist as far as these pages tell.
+
+The public's list is the same for every anonymous visitor, so it is rendered once per language
+and cached (reports.press_cache); a press officer's is rendered for them each time. Either
+loads only the columns it shows, never a statement's compiled content.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES
+from reports import press_cache
+from reports.downloads import download_response
 from reports.models import Statement, StatementDocument
-from reports.statement_views import document_response
+from reports.statement_views import document_file_name
 
 PRESS_ROLES = (MissionMembership.Role.PRESS_OFFICER, *STAFF_ROLES)
 
@@ -60,17 +68,42 @@ def statements_for_press(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Sta
         Statement.objects.filter(visible)
         .filter(~Exists(newer))
         .select_related("mission")
-        .prefetch_related("documents")
+        .only(*LISTED_FIELDS)
+        .prefetch_related(
+            Prefetch("documents", StatementDocument.objects.only("statement_id", "format"))
+        )
         .order_by("-mission__starts_on", "mission__name", "mission_id", "kind", "language")
     )
 
 
-def press_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "reports/press/press_list.html",
-        {"statements": list(statements_for_press(request.user))},
+# What the list shows of a statement and its mission: never the compiled content.
+LISTED_FIELDS = (
+    "mission_id",
+    "kind",
+    "language",
+    "version",
+    "status",
+    "published_at",
+    "embargo_until",
+    "mission__name",
+    "mission__starts_on",
+    "mission__ends_on",
+    "mission__time_zone",
+)
+
+
+def _statements_html(user: AbstractBaseUser | AnonymousUser) -> str:
+    return render_to_string(
+        "reports/press/_statements.html", {"statements": list(statements_for_press(user))}
     )
+
+
+def press_list(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        html = _statements_html(request.user)
+    else:
+        html = press_cache.public_list(lambda: _statements_html(request.user))
+    return render(request, "reports/press/press_list.html", {"statements_html": mark_safe(html)})
 
 
 def _may_download(user: AbstractBaseUser | AnonymousUser, statement: Statement) -> bool:
@@ -95,12 +128,19 @@ def _may_download(user: AbstractBaseUser | AnonymousUser, statement: Statement) 
 
 
 def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
+    generation, cached, file_name = press_cache.released_document(pk, format)
+    if cached is not None:  # released: anyone may have it
+        return download_response(request, cached, file_name=file_name, public=True)
     document = get_object_or_404(
-        StatementDocument.objects.select_related("statement__mission"),
+        StatementDocument.objects.select_related("statement__mission").defer("statement__content"),
         statement__pk=pk,
         format=format,
     )
     if not _may_download(request.user, document.statement):
         # Not "forbidden": an unreleased statement is not confirmed to exist.
         raise Http404
-    return document_response(document)
+    file_name = document_file_name(document)
+    released = document.statement.is_released
+    if released:
+        press_cache.released_document_remember(generation, document, file_name)
+    return download_response(request, document, file_name=file_name, public=released)

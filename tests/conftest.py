@@ -97,3 +97,13 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _press_list_forgotten(settings):
+    """Each test starts with no cached public press list: the cache outlives the test database.
+    The cache is on, as with Redis (one test process shares its cache with itself)."""
+    from reports import press_cache
+
+    settings.PRESS_CACHE_SECONDS = 300
+    press_cache._bump()

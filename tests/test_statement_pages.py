@@ -10,8 +10,10 @@ also what is approved or under embargo; any other version answers 404.
 import datetime
 import json
 import re
+import time
 import zoneinfo
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,11 +21,14 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from reports import press_urls, statement_urls
+from reports.approvals import statement_publish
 from reports.models import Statement, StatementDocument, StatementText
 from tests.factories import UserFactory
 from tests.test_approvals import (
@@ -694,6 +699,285 @@ def test_a_press_download_is_an_attachment_with_the_server_s_name(world, press):
     assert b"".join(response.streaming_content) == BYTES["docx"]
 
 
+# -- the press at the embargo lift: caches, validators, ranges --------------------------------
+
+
+def pdf_of(statement: Statement) -> StatementDocument:
+    return statement.documents.get(format="pdf")
+
+
+def test_a_released_download_carries_its_checksum_date_and_is_immutable(world, press):
+    document = pdf_of(press.released)
+
+    response = world.client("anonymous").get(press_url(press.released))
+
+    assert response["ETag"] == f'"{document.checksum}"'
+    assert parsedate_to_datetime(response["Last-Modified"]) == document.created_at.replace(
+        microsecond=0
+    )
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response["Accept-Ranges"] == "bytes"
+
+
+def test_an_embargoed_download_seen_by_the_press_officer_is_private(world, press):
+    response = world.client("press_officer").get(press_url(press.embargoed))
+
+    assert b"".join(response.streaming_content) == BYTES["pdf"]
+    assert response["Cache-Control"] == "private, no-cache"
+
+
+def test_a_reader_holding_the_file_is_told_it_has_not_changed(world, press):
+    client = world.client("anonymous")
+    first = client.get(press_url(press.released))
+
+    by_etag = client.get(press_url(press.released), headers={"If-None-Match": first["ETag"]})
+    by_date = client.get(
+        press_url(press.released), headers={"If-Modified-Since": first["Last-Modified"]}
+    )
+    changed = client.get(press_url(press.released), headers={"If-None-Match": '"other"'})
+
+    for response in (by_etag, by_date):
+        assert response.status_code == 304
+        assert response.content == b""
+        assert response["ETag"] == first["ETag"]
+    assert changed.status_code == 200
+    assert b"".join(changed.streaming_content) == BYTES["pdf"]
+
+
+def test_a_conditional_request_does_not_reveal_an_embargoed_file(world, press):
+    document = pdf_of(press.embargoed)
+
+    response = world.client("anonymous").get(
+        press_url(press.embargoed), headers={"If-None-Match": f'"{document.checksum}"'}
+    )
+
+    assert response.status_code == 404
+    assert "ETag" not in response
+
+
+@pytest.mark.parametrize(
+    ("header", "part", "content_range"),
+    [
+        ("bytes=0-3", b"%PDF", "bytes 0-3/18"),
+        ("bytes=9-", b"statement", "bytes 9-17/18"),
+        ("bytes=-4", b"ment", "bytes 14-17/18"),
+        ("bytes=9-1000", b"statement", "bytes 9-17/18"),
+    ],
+)
+def test_a_download_resumes_from_a_range(world, press, header, part, content_range):
+    response = world.client("anonymous").get(press_url(press.released), headers={"Range": header})
+
+    assert response.status_code == 206
+    assert b"".join(response.streaming_content) == part
+    assert response["Content-Range"] == content_range
+    assert response["Content-Length"] == str(len(part))
+    assert response["Content-Disposition"].startswith("attachment;")
+
+
+@pytest.mark.parametrize("header", ["bytes=18-", "bytes=100-200", "bytes=-0"])
+def test_a_range_past_the_end_is_unsatisfiable(world, press, header):
+    response = world.client("anonymous").get(press_url(press.released), headers={"Range": header})
+
+    assert response.status_code == 416
+    assert response["Content-Range"] == "bytes */18"
+
+
+@pytest.mark.parametrize("header", ["bytes=0-1,4-5", "lines=1-2", "bytes=5-2"])
+def test_a_range_not_understood_gets_the_whole_file(world, press, header):
+    response = world.client("anonymous").get(press_url(press.released), headers={"Range": header})
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == BYTES["pdf"]
+
+
+def test_a_range_of_a_file_changed_since_gets_the_whole_file(world, press):
+    response = world.client("anonymous").get(
+        press_url(press.released), headers={"Range": "bytes=0-3", "If-Range": '"stale"'}
+    )
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == BYTES["pdf"]
+
+
+def test_a_range_is_refused_to_whoever_may_not_download(world, press):
+    response = world.client("anonymous").get(
+        press_url(press.approved), headers={"Range": "bytes=0-3"}
+    )
+
+    assert response.status_code == 404
+    assert "Content-Range" not in response
+
+
+@pytest.mark.parametrize(
+    ("offload", "header", "value"),
+    [
+        ("x-accel-redirect", "X-Accel-Redirect", "/protected-media/statements/"),
+        ("x-sendfile", "X-Sendfile", "/statements/"),
+    ],
+)
+def test_the_front_server_can_be_handed_the_file(world, press, settings, offload, header, value):
+    settings.DOWNLOAD_OFFLOAD = offload
+    document = pdf_of(press.released)
+
+    response = world.client("anonymous").get(press_url(press.released))
+
+    assert response.status_code == 200
+    assert response.content == b""
+    assert value in response[header]
+    assert response[header].endswith(document.file.name.rsplit("/", 1)[-1])
+    assert response["ETag"] == f'"{document.checksum}"'
+    assert response["Content-Disposition"] == (
+        'attachment; filename="mission-a-final-statement-v3-en.pdf"'
+    )
+
+
+def test_the_front_server_is_not_handed_what_the_reader_may_not_have(world, press, settings):
+    settings.DOWNLOAD_OFFLOAD = "x-accel-redirect"
+
+    response = world.client("anonymous").get(press_url(press.embargoed))
+
+    assert response.status_code == 404
+    assert "X-Accel-Redirect" not in response
+
+
+def test_a_released_download_takes_no_query_once_served(world, press, django_assert_num_queries):
+    client = world.client("anonymous")
+    first = client.get(press_url(press.released))
+
+    with django_assert_num_queries(0):
+        again = client.get(press_url(press.released))
+
+    assert b"".join(again.streaming_content) == BYTES["pdf"]
+    assert again["ETag"] == first["ETag"]
+    assert again["Content-Disposition"] == first["Content-Disposition"]
+
+
+def test_a_withdrawn_statement_s_file_is_no_longer_served(
+    world, press, django_capture_on_commit_callbacks
+):
+    address = press_url(press.released)
+    assert world.client("anonymous").get(address).status_code == 200  # and now remembered
+
+    with django_capture_on_commit_callbacks(execute=True):
+        press.released.delete()
+
+    assert world.client("anonymous").get(address).status_code == 404
+
+
+def test_an_embargoed_file_is_not_remembered_for_the_public(world, press):
+    assert world.client("press_officer").get(press_url(press.embargoed)).status_code == 200
+
+    assert world.client("anonymous").get(press_url(press.embargoed)).status_code == 404
+
+
+def public_press_html() -> str:
+    return Client().get(reverse("press:list")).content.decode()
+
+
+def test_the_public_sees_a_statement_once_it_is_published(
+    world, press, django_capture_on_commit_callbacks
+):
+    assert press_url(press.approved) not in public_press_html()  # and now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        statement_publish(statement=press.approved, user=world.users["coordinator"])
+
+    assert press_url(press.approved) in public_press_html()
+
+
+def test_a_statement_published_under_embargo_stays_hidden_from_the_public(
+    world, press, django_capture_on_commit_callbacks
+):
+    public_press_html()
+    with django_capture_on_commit_callbacks(execute=True):
+        statement_publish(
+            statement=press.approved,
+            user=world.users["coordinator"],
+            embargo_until=timezone.now() + datetime.timedelta(hours=1),
+        )
+
+    assert press_url(press.approved) not in public_press_html()
+
+
+def test_the_public_no_longer_sees_a_withdrawn_statement(
+    world, press, django_capture_on_commit_callbacks
+):
+    withdrawn = press_url(press.released)
+    assert withdrawn in public_press_html()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        press.released.delete()
+
+    html = public_press_html()
+    assert withdrawn not in html
+    assert press_url(press.older) in html  # the version before it is the newest again
+
+
+def test_the_public_no_longer_sees_a_statement_set_back_from_published(
+    world, press, django_capture_on_commit_callbacks
+):
+    assert press_url(press.released) in public_press_html()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        press.released.status = Statement.Status.APPROVED
+        press.released.save()
+
+    assert press_url(press.released) not in public_press_html()
+
+
+def test_the_public_sees_a_statement_when_its_embargo_passes(world, press):
+    Statement.objects.filter(pk=press.embargoed.pk).update(
+        embargo_until=timezone.now() + datetime.timedelta(seconds=1.5)
+    )
+    assert press_url(press.embargoed) not in public_press_html()  # cached until the lift
+
+    time.sleep(1.6)
+
+    assert press_url(press.embargoed) in public_press_html()
+
+
+def test_without_a_shared_cache_nothing_is_kept_between_requests(world, press, settings):
+    settings.PRESS_CACHE_SECONDS = 0  # the default without Redis
+    assert press_url(press.approved) not in public_press_html()
+    assert world.client("anonymous").get(press_url(press.released)).status_code == 200
+
+    # Changed behind the cache's back: no signal, no invalidation.
+    Statement.objects.filter(pk=press.approved.pk).update(
+        status=Statement.Status.PUBLISHED, published_at=timezone.now()
+    )
+    Statement.objects.filter(pk=press.released.pk).update(status=Statement.Status.APPROVED)
+
+    assert press_url(press.approved) in public_press_html()
+    assert world.client("anonymous").get(press_url(press.released)).status_code == 404
+
+
+def test_the_press_officer_is_not_served_the_public_s_list(world, press):
+    public_press_html()
+
+    html = world.client("press_officer").get(reverse("press:list")).content.decode()
+
+    assert press_url(press.embargoed) in html
+    assert "Embargoed until" in html
+
+
+def test_the_public_s_list_is_cached_per_language(world, press):
+    english = public_press_html()
+
+    russian = Client(headers={"Accept-Language": "ru"}).get(reverse("press:list"))
+
+    assert "Final statement in English, PDF" in english
+    assert "Final statement in English, PDF" not in russian.content.decode()
+
+
+def test_the_press_list_does_not_load_the_statements_content(world, press):
+    with CaptureQueriesContext(connection) as queries:
+        world.client("press_officer").get(reverse("press:list"))
+        public_press_html()
+
+    assert queries.captured_queries
+    assert not any('"content"' in query["sql"] for query in queries.captured_queries)
+
+
 # -- query counts ------------------------------------------------------------------------------
 
 
@@ -759,8 +1043,9 @@ def test_the_evidence_page_takes_the_same_queries_however_many_visits(
 @pytest.mark.parametrize(
     ("persona", "queries"),
     [
-        # The statements (missions joined, newest visible versions only) and their documents.
-        ("anonymous", 2),
+        # The statements (missions joined, newest visible versions only), their documents,
+        # and the next embargo lift, which bounds how long the public's list is cached.
+        ("anonymous", 3),
         # The session and the user, then the same two: the press officer's missions are a
         # subquery.
         ("press_officer", 4),
@@ -781,6 +1066,21 @@ def test_the_press_list_takes_the_same_queries_however_many_statements(
 
     # Only the newest version of each: mission A's English and Russian briefings.
     assert response.content.decode().count("/press/statements/") == 2 * 3
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_public_s_press_list_takes_no_query_once_cached(world, size, django_assert_num_queries):
+    published = {"status": Statement.Status.PUBLISHED, "published_at": timezone.now()}
+    for language in ("en", "ru"):
+        many_statements(world.mission, size, language=language, kind="briefing", **published)
+    client = world.client("anonymous")
+    first = client.get(reverse("press:list")).content.decode()
+
+    with django_assert_num_queries(0):
+        again = client.get(reverse("press:list")).content.decode()
+
+    assert again.count("/press/statements/") == first.count("/press/statements/")
+    assert again.count("/press/statements/") == 2 * 3
 
 
 # -- the admin ---------------------------------------------------------------------------------
