@@ -23,14 +23,18 @@ help:
 # (npm: axe-core and the W3C checker) with Java (the checker runs on it) for the page checks,
 # qpdf and poppler-utils to check the PDFs, and redis-server for the fault drills (which start
 # their own). Installs with apt-get (as root) only what is missing.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium qpdf poppler-utils redis-server nodejs npm default-jre-headless
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk gettext chromium qpdf poppler-utils redis-server
+# Tools that may come from elsewhere than Debian's packages (a machine's own Node.js, a JDK):
+# command:package, installed from Debian only when the command is missing.
+SYSTEM_TOOLS := node:nodejs npm:npm java:default-jre-headless
 system-deps:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+		for t in $(SYSTEM_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || echo $${t#*:}; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
 		echo "Installing $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	elif [ -n "$$missing" ]; then \
-		echo "PDF statements need: $$missing (sudo apt-get install $$missing)"; \
+		echo "Observa needs: $$missing (sudo apt-get install $$missing)"; \
 	fi
 
 # --- reproducible installs (security) ------------------------------------------------------
