@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from missions.content_languages import columns
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES
 from reports import press_cache
@@ -86,6 +87,8 @@ LISTED_FIELDS = (
     "published_at",
     "embargo_until",
     "mission__name",
+    # The name in every language: the page shows it in the reader's (a fallback needs English).
+    *(f"mission__{name}" for name in columns("name")),
     "mission__starts_on",
     "mission__ends_on",
     "mission__time_zone",

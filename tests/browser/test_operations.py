@@ -2,6 +2,7 @@
 observer files a visit with a critical concern, and the concern arrives without a reload."""
 
 import pytest
+from playwright.sync_api import expect
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
@@ -103,8 +104,9 @@ def test_the_coordinator_sees_a_critical_concern_arrive_without_reloading(
     ]
     assert "Astana / Almaty District" in room.locator("#coverage-by-area").inner_text()
     assert "No serious or critical concern" in room.locator("#ops-feed").inner_text()
-    room.wait_for_function(
-        "document.getElementById('station-map').dataset.stationCount === '30'", timeout=10_000
+    # A locator's wait, not wait_for_function: the page's policy forbids evaluated code.
+    expect(room.locator("#station-map")).to_have_attribute(
+        "data-station-count", "30", timeout=10_000
     )
     room.evaluate("window.notReloaded = true")
     room.screenshot(path=artefacts / "operations-before.png", full_page=True)
