@@ -2,10 +2,10 @@
 observer files a visit with a critical concern, and the concern arrives without a reload."""
 
 import pytest
-from playwright.sync_api import expect
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from missions.demo import demo_accounts_ensure, demo_load
 from reports.models import Checklist, Question, Visit
