@@ -2,6 +2,7 @@
 form and in their answers, a checklist file carries them under `translations.<lang>.choices`,
 and a label not written in a language is shown in English."""
 
+import json
 import re
 from io import StringIO
 
@@ -13,6 +14,7 @@ from django.utils import translation
 
 from missions.demo import DEMO_SLUG
 from missions.models import Mission, UserPreference
+from missions.services import coordinators_group_ensure
 from reports.checklist_files import ChecklistFileError, checklist_dump, checklist_load
 from reports.forms import answer_field
 from reports.models import Answer, Checklist, Question
@@ -43,6 +45,12 @@ sections:
           zh-hans:
             choices: {calm: 平静有序, tense: 紧张, 'yes': 是}
 """
+
+
+@pytest.fixture
+def coordinators(personas):
+    # Coordinators edit their missions' questions through the group's own permissions.
+    coordinators_group_ensure()
 
 
 @pytest.fixture
@@ -150,3 +158,46 @@ def test_an_answer_reads_in_the_observers_language_falling_back_to_english(demo)
     question.choices_ru = []
     with translation.override("ru"):
         assert answer.display_value == "Calm and orderly"
+
+
+def test_the_admin_writes_choice_labels_per_language_and_refuses_an_unknown_value(
+    personas, coordinators, coordinator_client
+):
+    checklist = checklist_load(mission=personas.mission_a, text=CHECKLIST, source="s.yaml")
+    question = checklist.questions.get()
+    url = reverse("admin:reports_question_change", args=[question.pk])
+    page = coordinator_client.get(url)
+    data = {
+        name: value
+        for name, value in page.context["adminform"].form.initial.items()
+        if value is not None
+    }
+    data.update(
+        {name: json.dumps(data[name]) for name in ("choices_en", "concern_answers") if name in data}
+    )
+    data.update(
+        section=question.section_id,
+        choices_zh_hans="[]",
+        choices_ru='[["maybe", "Возможно"]]',
+        min_value="",
+        max_value="",
+        concern_above="",
+    )
+    data.pop("checklist", None)
+
+    refused = coordinator_client.post(url, data)
+    question.refresh_from_db()
+    assert "“maybe” is not one of the answers." in refused.content.decode()
+    assert question.choices_ru == [["calm", "Спокойная и организованная"], ["yes", "Да"]]
+
+    data.update(choices_ru='[["tense", "Напряжённая"]]')
+    accepted = coordinator_client.post(url, data)
+
+    assert accepted.status_code == 302
+    question.refresh_from_db()
+    assert question.choice_labels("ru") == [
+        ("calm", "Calm and orderly"),
+        ("tense", "Напряжённая"),
+        ("yes", "Yes"),
+    ]
+    assert question.choice_labels("zh-hans")[0] == ("calm", "Calm and orderly")
