@@ -382,49 +382,80 @@ def _export_ballot(election: Election) -> dict[str, Any]:
     return {key: value for key, value in ballot.items() if value}
 
 
+def _ballot_object(
+    model: type[models.Model],
+    data: Any,
+    where: str,
+    required: tuple[str, ...],
+    fields: tuple[str, ...],
+    children: tuple[str, ...] = (),
+    **relations: Any,
+) -> tuple[models.Model, dict[str, Any]]:
+    """Build and save one object of a ballot, its texts in every language: the plain keys in
+    English, the other languages under `translations` as for candidates."""
+    values = _object(data, where, required, (*fields, *children, "translations"))
+    instance = _build(model, {k: values[k] for k in fields if k in values}, **relations)
+    translations_set(instance, _read_translations(values, where, model, fields))
+    _save(instance, where)
+    return instance, values
+
+
 def _import_ballot(election: Election, election_data: dict[str, Any]) -> None:
     for index, party_data in enumerate(_list(election_data.get("parties", []), "election.parties")):
         where = f"election.parties[{index}]"
-        values = _object(
-            party_data, where, ("ballot_position", "name"), (*PARTY_FIELDS, "candidates")
+        party, values = _ballot_object(
+            Party,
+            party_data,
+            where,
+            ("ballot_position", "name"),
+            PARTY_FIELDS,
+            ("candidates",),
+            election=election,
         )
-        party = _build(
-            Party, {k: v for k, v in values.items() if k != "candidates"}, election=election
-        )
-        _save(party, where)
         for c_index, candidate_data in enumerate(
             _list(values.get("candidates", []), f"{where}.candidates")
         ):
-            c_where = f"{where}.candidates[{c_index}]"
-            candidate_values = _object(
-                candidate_data, c_where, ("list_position", "full_name"), PARTY_CANDIDATE_FIELDS
+            _ballot_object(
+                PartyCandidate,
+                candidate_data,
+                f"{where}.candidates[{c_index}]",
+                ("list_position", "full_name"),
+                PARTY_CANDIDATE_FIELDS,
+                party=party,
             )
-            _save(_build(PartyCandidate, candidate_values, party=party), c_where)
     for index, question_data in enumerate(
         _list(election_data.get("referendum_questions", []), "election.referendum_questions")
     ):
         where = f"election.referendum_questions[{index}]"
-        values = _object(
-            question_data, where, ("position", "text"), (*REFERENDUM_QUESTION_FIELDS, "options")
-        )
-        question = _build(
+        question, values = _ballot_object(
             ReferendumQuestion,
-            {k: v for k, v in values.items() if k != "options"},
+            question_data,
+            where,
+            ("position", "text"),
+            REFERENDUM_QUESTION_FIELDS,
+            ("options",),
             election=election,
         )
-        _save(question, where)
         for o_index, option_data in enumerate(_list(values.get("options", []), f"{where}.options")):
-            o_where = f"{where}.options[{o_index}]"
-            option_values = _object(
-                option_data, o_where, ("position", "text"), REFERENDUM_OPTION_FIELDS
+            _ballot_object(
+                ReferendumOption,
+                option_data,
+                f"{where}.options[{o_index}]",
+                ("position", "text"),
+                REFERENDUM_OPTION_FIELDS,
+                question=question,
             )
-            _save(_build(ReferendumOption, option_values, question=question), o_where)
     for index, office_data in enumerate(
         _list(election_data.get("offices", []), "election.offices")
     ):
-        where = f"election.offices[{index}]"
-        values = _object(office_data, where, ("position", "name"), OFFICE_FIELDS)
-        _save(_build(Office, values, election=election), where)
+        _ballot_object(
+            Office,
+            office_data,
+            f"election.offices[{index}]",
+            ("position", "name"),
+            OFFICE_FIELDS,
+            election=election,
+        )
 
 
 def _member_order(participation: Participation) -> tuple:

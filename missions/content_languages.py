@@ -82,7 +82,7 @@ def translations_of(
         texts = {
             keys.get(field, field): value
             for field in fields
-            if (value := in_language(instance, field, language)) not in (None, "")
+            if (value := in_language(instance, field, language)) not in (None, "", [], {})
         }
         if texts:
             found[language] = texts

@@ -7,7 +7,17 @@ docs/languages.md).
 
 from modeltranslation.translator import TranslationOptions, register
 
-from missions.models import Candidate, Election, Mission, MissionActivity
+from missions.models import (
+    Candidate,
+    Election,
+    Mission,
+    MissionActivity,
+    Office,
+    Party,
+    PartyCandidate,
+    ReferendumOption,
+    ReferendumQuestion,
+)
 
 
 class _Options(TranslationOptions):
@@ -33,3 +43,30 @@ class CandidateTranslation(_Options):
 @register(MissionActivity)
 class MissionActivityTranslation(_Options):
     fields = ("description",)
+
+
+# The ballots of parliamentary elections, referendums and local elections (section 6 and the
+# briefing print them).
+@register(Party)
+class PartyTranslation(_Options):
+    fields = ("name", "description")
+
+
+@register(PartyCandidate)
+class PartyCandidateTranslation(_Options):
+    fields = ("full_name", "description")
+
+
+@register(ReferendumQuestion)
+class ReferendumQuestionTranslation(_Options):
+    fields = ("text",)
+
+
+@register(ReferendumOption)
+class ReferendumOptionTranslation(_Options):
+    fields = ("text",)
+
+
+@register(Office)
+class OfficeTranslation(_Options):
+    fields = ("name",)

@@ -70,6 +70,8 @@ SECTION_TRANSLATED_KEYS = {"title": "title"}
 TRANSLATED_KEYS = {
     "text": "text",
     "help": "help_text",
+    # {value: label} for the English choices' values; a value left out is labelled in English.
+    "choices": "choices",
     "clear": "clear_sentence",
     "clear_item": "clear_item",
     "concern_sentence": "concern_sentence",
@@ -265,6 +267,36 @@ def _choices(data: Any, where: str) -> list[list[str]]:
     return pairs
 
 
+def _choice_labels(data: Any, where: str) -> dict[str, str]:
+    """A translation's choice labels: a mapping of the English choices' values to labels."""
+    if not isinstance(data, dict):
+        raise ChecklistFileError(where, _("expected a mapping of choice values to labels."))
+    labels = {}
+    for value, label in data.items():
+        value = _value_text(value, where)
+        label = _text(label, f"{where}.{value}")
+        if label:
+            labels[value] = label
+    return labels
+
+
+def _choices_in_languages(question: Question, translations: dict, where: str) -> None:
+    """Turn each language's {value: label} into [value, label] pairs in English's order,
+    refusing a value the English choices do not have."""
+    values = [value for value, _label in question.english_choices]
+    for language, texts in translations.items():
+        labels = texts.get("choices")
+        if labels is None:
+            continue
+        for value in labels:
+            if value not in values:
+                raise ChecklistFileError(
+                    f"{where}.{language}.choices",
+                    _("“%(answer)s” is not one of the answers.") % {"answer": value},
+                )
+        texts["choices"] = [[value, labels[value]] for value in values if value in labels]
+
+
 def _concern_answers(data: Any, where: str, kind: str) -> list[str]:
     answers = []
     for index, answer in enumerate(_list(data, where)):
@@ -309,6 +341,10 @@ def translations_read(
         texts = _object(texts, l_where, (), tuple(keys))
         stored[code] = {}
         for key, text in texts.items():
+            if key == "choices":
+                if labels := _choice_labels(text, f"{l_where}.{key}"):
+                    stored[code][keys[key]] = labels
+                continue
             text = _text(text, f"{l_where}.{key}")
             if key in ("clear", "concern_sentence"):
                 _sentence_check(text, f"{l_where}.{key}")
@@ -344,9 +380,9 @@ def _question(data: Any, where: str) -> Question:
         clear_item=_text(values.get("clear_item"), _place(where, "clear_item")),
         concern_sentence=_text(values.get("concern_sentence"), _place(where, "concern_sentence")),
     )
-    translations_set(
-        question, translations_read(values.get("translations"), _place(where, "translations"))
-    )
+    translations = translations_read(values.get("translations"), _place(where, "translations"))
+    _choices_in_languages(question, translations, _place(where, "translations"))
+    translations_set(question, translations)
     for key in ("min", "max", "concern_above"):
         setattr(question, QUESTION_KEYS[key], _decimal(values.get(key), _place(where, key)))
         if key in values and kind != Question.Kind.NUMBER:
@@ -543,8 +579,8 @@ def _question_data(question: Question) -> dict[str, Any]:
     data["required"] = question.required
     if question.not_observed:
         data["not_observed"] = True
-    if question.choices:
-        data["choices"] = _plain(question.choices)
+    if question.english_choices:
+        data["choices"] = _plain(question.english_choices)
     for key in ("min", "max"):
         value = getattr(question, QUESTION_KEYS[key])
         if value is not None:
@@ -560,7 +596,11 @@ def _question_data(question: Question) -> dict[str, Any]:
         value = getattr(question, QUESTION_KEYS[key])
         if value:
             data[key] = value
-    data.update(_translations_data(question, TRANSLATED_KEYS))
+    translated = _translations_data(question, TRANSLATED_KEYS)
+    for texts in translated.get("translations", {}).values():
+        if "choices" in texts:
+            texts["choices"] = {str(value): label for value, label in texts["choices"]}
+    data.update(translated)
     return data
 
 

@@ -75,13 +75,13 @@ def answer_field(question: Question) -> forms.Field:
         )
     if kind == Question.Kind.SINGLE:
         return forms.ChoiceField(
-            choices=[(str(v), label) for v, label in question.choices],
+            choices=question.choice_labels(language),
             widget=ToggleButtons,
             **common,
         )
     if kind == Question.Kind.MULTIPLE:
         return forms.MultipleChoiceField(
-            choices=[(str(v), label) for v, label in question.choices],
+            choices=question.choice_labels(language),
             widget=forms.CheckboxSelectMultiple,
             **common,
         )

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_event
+from missions.content_languages import languages
 from missions.imports import (
     CellInvalid,
     ErrorLog,
@@ -461,8 +462,9 @@ def _choice(question: Question, value: Any) -> str:
     for choice in question.choice_values:
         if folded == choice.casefold():
             return choice
-    for choice, label in question.choices:
-        if folded == str(label).casefold():
-            return str(choice)
+    for language in languages():
+        for choice, label in question.choice_labels(language):
+            if folded == str(label).casefold():
+                return choice
     # Left as written: the form field refuses it with the message an observer would see.
     return text

@@ -5,7 +5,8 @@ written in it falls back to English (an authored section is left out instead). B
 compiling, the coordinator sees the list here, on the statements page, for each language.
 
 Only what statements print is checked: the mission's organisation and inviting body, the
-election's country and commission, candidates, activities, delegations, the accredited
+election's country and commission, candidates, the parties and their lists, referendum
+questions and options and the offices of a local election, activities, delegations, the accredited
 members' names and positions, the areas where visits took place, the questions' texts and
 sentences of the newest version of each checklist, and the authored sections.
 """
@@ -18,7 +19,17 @@ from django.db.models import Max, Q
 from django.urls import reverse
 
 from missions.content_languages import DEFAULT_LANGUAGE, in_language, other_languages
-from missions.models import Candidate, Election, Mission, MissionActivity
+from missions.models import (
+    Candidate,
+    Election,
+    Mission,
+    MissionActivity,
+    Office,
+    Party,
+    PartyCandidate,
+    ReferendumOption,
+    ReferendumQuestion,
+)
 from observers.models import Delegation, Observer, Participation
 from reports.models import Checklist, Question, StatementText, Visit
 from stations.models import Area
@@ -71,7 +82,7 @@ class _Printed:
 
 
 def _printed(mission: Mission) -> list[_Printed]:
-    """What the mission's statements print, read once: nine queries."""
+    """What the mission's statements print, read once: fourteen queries."""
     printed = [
         _Printed(
             [mission],
@@ -87,6 +98,37 @@ def _printed(mission: Mission) -> list[_Printed]:
                 list(Candidate.objects.filter(election=election).order_by("ballot_position")),
                 ("full_name", "nominated_by", "description"),
                 page=lambda candidate: election,
+            ),
+            _Printed(
+                list(Party.objects.filter(election=election).order_by("ballot_position")),
+                ("name", "description"),
+            ),
+            _Printed(
+                list(
+                    PartyCandidate.objects.filter(party__election=election)
+                    .select_related("party")
+                    .order_by("party__ballot_position", "list_position")
+                ),
+                ("full_name", "description"),
+                page=lambda candidate: candidate.party,
+            ),
+            _Printed(
+                list(ReferendumQuestion.objects.filter(election=election).order_by("position")),
+                ("text",),
+            ),
+            _Printed(
+                list(
+                    ReferendumOption.objects.filter(question__election=election)
+                    .select_related("question")
+                    .order_by("question__position", "position")
+                ),
+                ("text",),
+                page=lambda option: option.question,
+            ),
+            _Printed(
+                list(Office.objects.filter(election=election).order_by("position")),
+                ("name",),
+                page=lambda office: election,
             ),
         ]
     members = Participation.objects.filter(
@@ -155,7 +197,7 @@ def missing_translations(*, mission: Mission, language: str) -> list[MissingTran
 
 
 def missing_translations_by_language(*, mission: Mission) -> dict[str, list[MissingTranslation]]:
-    """The same for every language but English, reading the mission once (nine queries)."""
+    """The same for every language but English, reading the mission once (fourteen queries)."""
     printed = _printed(mission)
     return {
         language: [item for part in printed for item in part.missing(language)]

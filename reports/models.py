@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname
 
 from missions.models import Phase
 
@@ -219,22 +220,66 @@ class Question(models.Model):
         return localized(self, field, language)
 
     @property
+    def english_choices(self) -> list:
+        """The [value, label] pairs as English writes them: the values every language shares."""
+        return getattr(self, build_localized_fieldname("choices", settings.LANGUAGE_CODE)) or []
+
+    @property
     def choice_values(self) -> list[str]:
         if self.kind == self.Kind.YES_NO:
             return ["yes", "no"]
-        return [str(value) for value, _label in self.choices]
+        return [str(value) for value, _label in self.english_choices]
+
+    def choice_labels(self, language: str | None = None) -> list[tuple[str, str]]:
+        """The choices as (value, label) in `language` (the active one if None): the English
+        values in their order, each labelled in that language or else in English."""
+        language = language or translation.get_language() or settings.LANGUAGE_CODE
+        english = self.english_choices
+        try:
+            translated = getattr(self, build_localized_fieldname("choices", language)) or []
+        except AttributeError:
+            translated = []
+        labels = {
+            str(value): label
+            for value, label in translated
+            if isinstance(translated, list) and label
+        }
+        return [(str(value), labels.get(str(value), label)) for value, label in english]
+
+    def _translated_choices_errors(self) -> dict[str, str]:
+        """Labels in another language must be [value, label] pairs for English's values."""
+        values = {str(value) for value, _label in self.english_choices}
+        errors = {}
+        for language, _name in settings.LANGUAGES:
+            if language == settings.LANGUAGE_CODE:
+                continue
+            column = build_localized_fieldname("choices", language)
+            pairs = getattr(self, column) or []
+            valid = isinstance(pairs, list) and all(
+                isinstance(pair, list | tuple) and len(pair) == 2 for pair in pairs
+            )
+            if not valid:
+                errors[column] = _("A choice question needs a list of [value, label] pairs.")
+            elif unknown := [value for value, _label in pairs if str(value) not in values]:
+                errors[column] = _("“%(answer)s” is not one of the answers.") % {
+                    "answer": unknown[0]
+                }
+        return errors
 
     def clean(self) -> None:
         errors = {}
         if self.section_id and self.checklist_id and self.section.checklist_id != self.checklist_id:
             errors["section"] = _("This section belongs to another checklist.")
+        choices = self.english_choices
         if self.kind in (self.Kind.SINGLE, self.Kind.MULTIPLE):
-            valid = isinstance(self.choices, list) and all(
-                isinstance(pair, list | tuple) and len(pair) == 2 for pair in self.choices
+            valid = isinstance(choices, list) and all(
+                isinstance(pair, list | tuple) and len(pair) == 2 for pair in choices
             )
-            if not valid or not self.choices:
+            if not valid or not choices:
                 errors["choices"] = _("A choice question needs a list of [value, label] pairs.")
-        elif self.choices:
+            else:
+                errors.update(self._translated_choices_errors())
+        elif choices:
             errors["choices"] = _("Only choice questions have choices.")
         if not isinstance(self.concern_answers, list):
             errors["concern_answers"] = _("Give a list of answers.")
@@ -443,7 +488,7 @@ class Answer(models.Model):
             return str(_("Not observed"))
         if value == "":
             return "—"
-        labels = dict(self.question.choices) if self.question.choices else {}
+        labels = dict(self.question.choice_labels())
         if self.question.kind == Question.Kind.YES_NO:
             return str(_("Yes") if value == "yes" else _("No"))
         if isinstance(value, list):

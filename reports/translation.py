@@ -19,7 +19,9 @@ class SectionTranslation(TranslationOptions):
 
 @register(Question)
 class QuestionTranslation(TranslationOptions):
-    fields = ("text", "help_text", "clear_sentence", "clear_item", "concern_sentence")
+    # `choices` in another language holds [value, label] pairs for the English values; a
+    # value it leaves out is labelled in English (Question.choice_labels).
+    fields = ("text", "help_text", "choices", "clear_sentence", "clear_item", "concern_sentence")
     required_languages = ("en",)
 
 

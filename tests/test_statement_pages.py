@@ -988,8 +988,9 @@ SIZES = [2, 10]
 STAFF_PAGE_START = 3
 
 
-# The election, candidates, activities, delegations, members, areas, questions and texts.
-MISSING_TRANSLATION_QUERIES = 8
+# The election, candidates, parties, their candidates, referendum questions, their options,
+# offices, activities, delegations, members, areas, questions and texts.
+MISSING_TRANSLATION_QUERIES = 13
 
 
 def many_statements(mission, size: int, **fields) -> None:
