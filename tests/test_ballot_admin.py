@@ -46,13 +46,13 @@ def test_a_coordinator_adds_an_option_to_a_question(coordinator_client, personas
         {
             "election": personas.mission_a.election.pk,
             "position": 1,
-            "text": "Approve?",
+            "text_en": "Approve?",
             "options-TOTAL_FORMS": 2,
             "options-INITIAL_FORMS": 0,
             "options-0-position": 1,
-            "options-0-text": "Yes",
+            "options-0-text_en": "Yes",
             "options-1-position": 2,
-            "options-1-text": "No",
+            "options-1-text_en": "No",
         },
     )
 
@@ -66,7 +66,7 @@ def test_another_missions_party_is_not_found_and_stays_unchanged(outsider_client
     page = outsider_client.get(admin_url(Party, "change", party.pk), follow=True)
     outsider_client.post(
         admin_url(Party, "change", party.pk),
-        {"ballot_position": 1, "name": "Renamed", "candidates-TOTAL_FORMS": 0},
+        {"ballot_position": 1, "name_en": "Renamed", "candidates-TOTAL_FORMS": 0},
     )
     listing = outsider_client.get(admin_url(Party, "changelist"))
 
@@ -84,17 +84,17 @@ def test_a_duplicate_place_on_a_list_is_refused_with_a_message(coordinator_clien
         {
             "election": personas.mission_a.election.pk,
             "ballot_position": 1,
-            "name": party.name,
-            "description": "",
+            "name_en": party.name,
+            "description_en": "",
             "candidates-TOTAL_FORMS": 2,
             "candidates-INITIAL_FORMS": 1,
             "candidates-0-id": party.candidates.get().pk,
             "candidates-0-party": party.pk,
             "candidates-0-list_position": 1,
-            "candidates-0-full_name": "Leader 1",
+            "candidates-0-full_name_en": "Leader 1",
             "candidates-1-party": party.pk,
             "candidates-1-list_position": 1,
-            "candidates-1-full_name": "Second on the list",
+            "candidates-1-full_name_en": "Second on the list",
         },
     )
 
