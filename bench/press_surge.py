@@ -53,6 +53,7 @@ if str(PROJECT) not in sys.path:
 from bench import visit_surge  # noqa: E402
 from bench.visit_surge import (  # noqa: E402
     cpu_seconds,
+    database_recreate,
     free_port,
     gunicorn_start,
     gunicorn_stop,
@@ -131,18 +132,6 @@ def environment_set(args: argparse.Namespace) -> dict[str, str]:
         os.environ.pop(name, None)
     os.environ.update(env)
     return dict(os.environ)
-
-
-def database_recreate(args: argparse.Namespace) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = sql.Identifier(args.database)
-    with psycopg.connect(
-        dbname="postgres", user=args.pg_user, host=args.pg_host, port=args.pg_port, autocommit=True
-    ) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 # --------------------------------------------------------------------------------------------
