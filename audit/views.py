@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from audit.selectors import audit_entries_of_mission
-from reports.statement_views import StaffAccess, coordinator_page
+from reports.statements.views import StaffAccess, coordinator_page
 
 PAGE_SIZE = 100
 

@@ -279,7 +279,7 @@ class Outcome:
 
 def request(kind: str = "final", language: str = "en"):
     from missions.models import Mission
-    from reports.statements import statement_request
+    from reports.statements.jobs import statement_request
 
     mission = Mission.objects.get(slug=DEMO_SLUG)
     return statement_request(mission=mission, kind=kind, language=language, requested_by=None)

@@ -242,9 +242,9 @@ def main() -> None:
     from pypdf import PdfReader
 
     from missions.models import Mission
-    from reports.composer import statement_compose
-    from reports.findings import findings_compute
-    from reports.renderers import RENDERERS
+    from reports.statements.composer import statement_compose
+    from reports.statements.findings import findings_compute
+    from reports.statements.renderers import RENDERERS
 
     tables = ["reports_visit", "reports_answer", "reports_incident"]
     with connection.cursor() as cursor:

@@ -23,10 +23,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("missions/<slug:slug>/", include("reports.urls")),
-    path("missions/<slug:slug>/statements/", include("reports.statement_urls")),
+    path("missions/<slug:slug>/statements/", include("reports.statements.urls")),
     path("missions/<slug:slug>/audit/", include("audit.urls")),  # audit trail (security)
     path("missions/<slug:slug>/operations/", include("reports.operations.urls")),
-    path("press/", include("reports.press_urls")),
+    path("press/", include("reports.statements.press_urls")),
     path("api/", observer_api.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

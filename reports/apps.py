@@ -9,4 +9,4 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         # The public's press list is forgotten whenever a statement, its files or its mission
         # change, in whichever process changes them.
-        from reports import press_cache  # noqa: F401
+        from reports.statements import press_cache  # noqa: F401

@@ -1,4 +1,4 @@
-"""Celery tasks of the reports app: thin wrappers around reports.statements.
+"""Celery tasks of the reports app: thin wrappers around reports.statements.jobs.
 
 Delivery is at least once (acks_late, reject_on_worker_lost, Redis visibility timeout, the
 sweep): a task may run twice for one version. The services make that harmless — the claim
@@ -11,7 +11,7 @@ import math
 from celery import shared_task
 from django.utils import timezone
 
-from reports.statements import (
+from reports.statements.jobs import (
     TRANSIENT_ERRORS,
     StatementBusy,
     documents_orphans_remove,

@@ -103,7 +103,7 @@ def _default_language():
 def _press_list_forgotten(settings):
     """Each test starts with no cached public press list: the cache outlives the test database.
     The cache is on, as with Redis (one test process shares its cache with itself)."""
-    from reports import press_cache
+    from reports.statements import press_cache
 
     settings.PRESS_CACHE_SECONDS = 300
     press_cache._bump()

@@ -1,4 +1,4 @@
-"""Assessing, approving and publishing a statement (reports.approvals).
+"""Assessing, approving and publishing a statement (reports.statements.approvals).
 
 The findings come from real visits filed with reports.services; the statements are rows with a
 small document of their own, so nothing here waits for the compile job.
@@ -11,18 +11,18 @@ import pytest
 from django.utils import timezone
 
 from missions.models import MissionMembership
-from reports.approvals import (
+from reports.models import Statement, Visit
+from reports.services import IncidentData, VisitData, visit_restore
+from reports.statements.approvals import (
     StatementRefused,
     assessment_contradiction,
     statement_approve,
     statement_assessment_set,
     statement_publish,
 )
-from reports.document import Document, Paragraph, Section
-from reports.findings import findings_compute
-from reports.models import Statement, Visit
-from reports.services import IncidentData, VisitData, visit_restore
-from reports.statements import statement_request
+from reports.statements.document import Document, Paragraph, Section
+from reports.statements.findings import findings_compute
+from reports.statements.jobs import statement_request
 from tests.factories import MembershipFactory, UserFactory
 from tests.visits_support import election_day, make_checklist, station_of
 

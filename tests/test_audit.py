@@ -15,8 +15,12 @@ from missions.bundle import mission_export, mission_import
 from missions.models import MissionMembership
 from observers.imports import observers_import
 from observers.models import Participation
-from reports.approvals import statement_approve, statement_assessment_set, statement_publish
 from reports.models import Checklist, Question, Statement, StatementText
+from reports.statements.approvals import (
+    statement_approve,
+    statement_assessment_set,
+    statement_publish,
+)
 from stations.imports import stations_import
 from stations.models import PollingStation
 from tests.factories import ParticipationFactory, UserFactory

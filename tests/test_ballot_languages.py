@@ -9,9 +9,9 @@ import pytest
 
 from missions.bundle import BundleError, mission_export, mission_import
 from missions.models import Office, Party, PartyCandidate, ReferendumOption, ReferendumQuestion
-from reports.composer import statement_compose
-from reports.findings import findings_compute
-from reports.missing_translations import missing_translations
+from reports.statements.composer import statement_compose
+from reports.statements.findings import findings_compute
+from reports.statements.missing_translations import missing_translations
 from tests.statement_facts import normalised
 from tests.test_election_kinds import QUESTION, bundle_of
 

@@ -7,11 +7,11 @@ from django.core.management import call_command
 
 from missions.demo import DEMO_SLUG
 from missions.models import Mission
-from reports.composer import markdown_blocks, statement_compose
-from reports.document import Document, ListBlock
-from reports.findings import findings_compute
 from reports.models import StatementText, Visit
 from reports.services import IncidentData, VisitData, visit_submit
+from reports.statements.composer import markdown_blocks, statement_compose
+from reports.statements.document import Document, ListBlock
+from reports.statements.findings import findings_compute
 from tests.factories import AreaFactory, PollingStationFactory
 from tests.statement_facts import BRIEFING_FACTS, FINAL_FACTS, missing, normalised
 from tests.visits_support import election_day, make_checklist, review_all

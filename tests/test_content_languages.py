@@ -16,9 +16,12 @@ from missions.demo import DEMO_SLUG
 from missions.models import Candidate, Mission
 from observers.models import Observer, Participation
 from reports.checklist_files import ChecklistFileError, checklist_dump, checklist_load
-from reports.missing_translations import missing_translations, missing_translations_by_language
 from reports.models import Statement, StatementText
-from reports.statements import statement_compile
+from reports.statements.jobs import statement_compile
+from reports.statements.missing_translations import (
+    missing_translations,
+    missing_translations_by_language,
+)
 from tests.test_statement_truth import EXTRACT, stored
 
 DEMO_FILE = "missions/demo/sco-kazakhstan-2022.json"

@@ -10,10 +10,10 @@ import pytest
 from missions.bundle import BundleError, mission_export, mission_import
 from missions.demo import demo_bundle
 from missions.models import Office, Party, ReferendumQuestion
-from reports.composer import statement_compose
-from reports.findings import findings_compute
 from reports.models import Statement
-from reports.statements import statement_compile
+from reports.statements.composer import statement_compose
+from reports.statements.findings import findings_compute
+from reports.statements.jobs import statement_compile
 from tests.statement_facts import normalised
 
 QUESTION = "Do you approve the amendments to the Constitution of the Republic of Kazakhstan?"

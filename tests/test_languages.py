@@ -23,12 +23,12 @@ from missions.languages import language_code, public_code
 from missions.models import MissionMembership, UserPreference
 from reports import tasks
 from reports.checklist_files import translations_read
-from reports.composer import figure, statement_compose
-from reports.document import Document, Paragraph, Section
-from reports.findings import findings_compute
 from reports.models import Statement
-from reports.renderers import render_docx, render_pdf
-from reports.statements import statement_request
+from reports.statements.composer import figure, statement_compose
+from reports.statements.document import Document, Paragraph, Section
+from reports.statements.findings import findings_compute
+from reports.statements.jobs import statement_request
+from reports.statements.renderers import render_docx, render_pdf
 from tests.factories import MembershipFactory, MissionFactory, UserFactory
 from tests.test_statement_pages import add_documents
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from missions.demo import DEMO_SLUG
 from missions.models import Mission
-from reports.composer import statement_compose
-from reports.findings import ELECTION_DAY_PHASES, findings_compute
 from reports.models import Question, Visit
 from reports.services import VisitData, visit_submit
+from reports.statements.composer import statement_compose
+from reports.statements.findings import ELECTION_DAY_PHASES, findings_compute
 from tests.factories import AreaFactory, PollingStationFactory
 from tests.statement_facts import normalised
 from tests.visits_support import election_day, make_checklist

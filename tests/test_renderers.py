@@ -14,8 +14,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from reports.document import Document, ListBlock, Paragraph, Run, Section
-from reports.renderers import (
+from reports.statements.document import Document, ListBlock, Paragraph, Run, Section
+from reports.statements.renderers import (
     RENDERERS,
     document_checksum,
     render_docx,

@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from missions.demo import DEMO_SLUG
 from missions.models import Mission
-from reports import composer as composer_module
-from reports.approvals import StatementRefused, authored_warnings, statement_approve
-from reports.composer import statement_compose
-from reports.findings import findings_compute
 from reports.models import HeadAssessment, Statement, StatementText, Visit
 from reports.services import visit_send_back
-from reports.statements import statement_compile, statement_request
+from reports.statements import composer as composer_module
+from reports.statements.approvals import StatementRefused, authored_warnings, statement_approve
+from reports.statements.composer import statement_compose
+from reports.statements.findings import findings_compute
+from reports.statements.jobs import statement_compile, statement_request
 from tests.conftest import make_coordinator
 from tests.factories import UserFactory
 from tests.statement_facts import normalised
@@ -154,7 +154,7 @@ def test_the_pages_show_what_is_left_out_and_each_visits_review_state(personas, 
 
 
 def statement_paragraphs(statement):
-    from reports.document import Document
+    from reports.statements.document import Document
 
     return list(Document.from_dict(statement.content).paragraphs())
 
@@ -336,7 +336,7 @@ def test_the_demo_compiled_by_the_command_states_its_heads_conclusion(db):
     if statement.status != Statement.Status.READY:
         statement_compile(statement_id=statement.pk)
         statement.refresh_from_db()
-    from reports.document import Document
+    from reports.statements.document import Document
 
     text = normalised(Document.from_dict(statement.content).plain_text())
     assert "They noted no violations of national legislation" in text
@@ -350,7 +350,7 @@ def test_the_demo_compiled_by_the_command_states_its_heads_conclusion(db):
 def test_large_figures_are_grouped_as_the_language_writes_them():
     from django.utils import translation
 
-    from reports.composer import figure, spelled
+    from reports.statements.composer import figure, spelled
 
     with translation.override("en"):
         assert (figure(12345), spelled(10), spelled(11)) == ("12,345", "ten", "11")

@@ -1,4 +1,4 @@
-"""Every figure a statement prints, derived independently of reports.findings.
+"""Every figure a statement prints, derived independently of reports.statements.findings.
 
 Hypothesis builds random missions — polling stations in two districts, visits in every review
 state across two versions of a checklist, answers clear, concerning or not observed at every
@@ -19,10 +19,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from reports.composer import statement_compose
-from reports.findings import findings_compute
 from reports.models import Incident, Visit
 from reports.services import IncidentData, VisitData, visit_restore
+from reports.statements.composer import statement_compose
+from reports.statements.findings import findings_compute
 from tests.factories import AreaFactory, ParticipationFactory, PollingStationFactory
 from tests.statement_facts import normalised
 from tests.visits_support import election_day, make_checklist

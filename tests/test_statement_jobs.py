@@ -26,10 +26,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from reports import renderers, tasks
-from reports.document import Document
+from reports import tasks
 from reports.models import Statement, StatementDocument
-from reports.statements import (
+from reports.statements import renderers
+from reports.statements.document import Document
+from reports.statements.jobs import (
     MAX_ATTEMPTS,
     StatementBusy,
     documents_orphans_remove,
@@ -82,7 +83,7 @@ def fresh_storage(settings):
 def broker_kept_its_messages(monkeypatch):
     """The broker did not lose its data since the last sweep (see the tests of a Redis
     restart for when it did)."""
-    monkeypatch.setattr("reports.statements._broker_lost_messages", lambda: False)
+    monkeypatch.setattr("reports.statements.jobs._broker_lost_messages", lambda: False)
 
 
 @pytest.fixture
@@ -297,7 +298,7 @@ def test_a_compile_that_fails_marks_the_version_failed_with_the_message(mission,
     def compose_failing(**kwargs):
         raise ValueError("The mission has no statement texts in English.")
 
-    monkeypatch.setattr("reports.composer.statement_compose", compose_failing)
+    monkeypatch.setattr("reports.statements.composer.statement_compose", compose_failing)
     statement = queued_statement(mission)
 
     statement_compile(statement_id=statement.pk)
@@ -501,7 +502,7 @@ def test_the_command_reports_a_failed_version(eager_tasks, monkeypatch):
     def compose_failing(**kwargs):
         raise ValueError("No statement texts in English.")
 
-    monkeypatch.setattr("reports.composer.statement_compose", compose_failing)
+    monkeypatch.setattr("reports.statements.composer.statement_compose", compose_failing)
     MissionFactory(slug="mission-a")
 
     with pytest.raises(CommandError, match=r"Version 1 failed: No statement texts in English\."):

@@ -1,5 +1,5 @@
-"""The statement pages: the coordinators' (reports.statement_urls), the press office's and the
-public's (reports.press_urls), and the statement admin.
+"""The statement pages: the coordinators' (reports.statements.urls), the press office's and the
+public's (reports.statements.press_urls), and the statement admin.
 
 Coordinator pages answer the mission's coordinators and head; another member of the mission
 (press officer, observer) gets 403, anyone else 404, an anonymous visitor the login page. The
@@ -27,9 +27,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reports import press_urls, statement_urls
-from reports.approvals import statement_publish
 from reports.models import Statement, StatementDocument, StatementText
+from reports.statements import press_urls
+from reports.statements import urls as statement_urls
+from reports.statements.approvals import statement_publish
 from tests.factories import UserFactory
 from tests.test_approvals import (
     file_visit,

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from missions.demo import DEMO_SLUG
 from missions.models import Mission
 from reports.models import Statement
-from reports.statements import statement_compile
+from reports.statements.jobs import statement_compile
 from tests.statement_facts import BRIEFING_FACTS, FINAL_FACTS, missing
 
 

@@ -1,7 +1,7 @@
 """Admin for the mission's statements and the sections coordinators write for them.
 
 Statements are asked for, assessed, approved and published on the coordinator pages
-(reports.statement_views), which the admin links to; here coordinators write the authored
+(reports.statements.views), which the admin links to; here coordinators write the authored
 sections, find any version, and ask for new versions of several statements at once. A
 statement comes only from `statement_request` (no "add" page), and an approved one is what the
 mission said: every field is read-only and it cannot be deleted.
@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from missions.content_languages import in_language, languages
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
 from reports.models import Statement, StatementDocument, StatementText
-from reports.statements import statement_request
+from reports.statements.jobs import statement_request
 from reports.templatetags.people import person_name
 
 FINAL_STATUSES = (Statement.Status.APPROVED, Statement.Status.PUBLISHED)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from missions.models import Election
 from reports.operations import charts, exports, selectors
-from reports.statement_views import StaffAccess, coordinator_page
+from reports.statements.views import StaffAccess, coordinator_page
 
 # The concern chart reads every answer of the mission: computed at most this often.
 CHART_CACHE_SECONDS = 60

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from missions.models import MissionMembership
 from missions.services import user_language_set
-from reports.composer import statement_compose
-from reports.findings import findings_compute
 from reports.models import Checklist, Question, Section, Statement
+from reports.statements.composer import statement_compose
+from reports.statements.findings import findings_compute
 from tests.factories import (
     AreaFactory,
     DelegationFactory,

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from missions.languages import public_code
 from missions.management.base import mission_named, user_named
 from reports.models import Statement, StatementDocument
-from reports.statements import statement_request, statement_request_all_languages
+from reports.statements.jobs import statement_request, statement_request_all_languages
 
 
 class Command(BaseCommand):

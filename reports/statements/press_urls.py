@@ -3,7 +3,7 @@ for the mission's press officers."""
 
 from django.urls import path
 
-from reports import press_views as views
+from reports.statements import press as views
 
 app_name = "press"
 

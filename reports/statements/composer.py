@@ -1,6 +1,6 @@
 """Compose a mission's statements from its records, its findings and its authored texts.
 
-The composer builds a plain Document (reports.document); renderers turn it into HTML, PDF
+The composer builds a plain Document (reports.statements.document); renderers turn it into HTML, PDF
 and DOCX. Every sentence built from data comes from a translatable template with correct
 plurals and is written in the statement's language; every paragraph built from the findings
 carries its evidence. Authored sections are Markdown written by coordinators, read into the
@@ -26,9 +26,9 @@ from missions.models import (
     ReferendumQuestion,
 )
 from observers.models import Delegation, Participation
-from reports.document import Block, Document, ListBlock, Paragraph, Run, Section
-from reports.findings import ELECTION_DAY_PHASES, AreaCoverage, Evidence, Findings
 from reports.models import Incident, Statement, StatementText, Visit
+from reports.statements.document import Block, Document, ListBlock, Paragraph, Run, Section
+from reports.statements.findings import ELECTION_DAY_PHASES, AreaCoverage, Evidence, Findings
 
 Kind = Statement.Kind
 Assessment = Statement.Assessment

@@ -16,7 +16,7 @@ version within the lease, however long compiling takes. The broker being down ne
 request: the version stays queued (progress "unsent") and the sweep sends it. Files written by
 a job that never committed are removed by the sweep once they are older than the lease.
 
-Approval and publishing live in reports.approvals.
+Approval and publishing live in reports.statements.approvals.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from reports.models import Statement, StatementDocument
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from reports.document import Document
+    from reports.statements.document import Document
 
 logger = logging.getLogger(__name__)
 
@@ -398,9 +398,9 @@ def _unclaimed_reason(statement_id: int) -> str:
 def _statement_build(statement: Statement, attempt: int) -> tuple[Document, dict[str, bytes]]:
     # Imported here: the composer and renderers are heavy and this module must import
     # without them (the web process only asks for statements).
-    from reports.composer import statement_compose
-    from reports.findings import findings_for_statement
-    from reports.renderers import RENDERERS
+    from reports.statements.composer import statement_compose
+    from reports.statements.findings import findings_for_statement
+    from reports.statements.renderers import RENDERERS
 
     findings = findings_for_statement(statement=statement)
     # Which visits this version counted, and what the review rule left out: stored with it.
@@ -448,7 +448,7 @@ def _documents_store(
     never removes files about to be recorded, they are recorded only if writing them began
     less than half a lease ago; otherwise they are deleted and the job is tried again.
     """
-    from reports.renderers import document_checksum
+    from reports.statements.renderers import document_checksum
 
     storage = StatementDocument._meta.get_field("file").storage
     written: dict[str, str] = {}

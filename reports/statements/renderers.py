@@ -31,7 +31,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph as WordParagraph
 
-from reports.document import Block, Document, ListBlock, Paragraph, Run
+from reports.statements.document import Block, Document, ListBlock, Paragraph, Run
 
 # Characters XML 1.0 cannot hold (python-docx refuses them, and they are parse errors in HTML):
 # C0 controls except tab, newline and carriage return, DEL, lone surrogates, U+FFFE and U+FFFF.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reports import statement_views as views
+from reports.statements import views
 
 app_name = "statements"
 

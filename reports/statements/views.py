@@ -26,7 +26,9 @@ from django.views.decorators.http import require_POST
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES
 from observers.models import Participation
-from reports.approvals import (
+from reports.models import Answer, Incident, Statement, StatementDocument, Visit
+from reports.selectors import review_backlog
+from reports.statements.approvals import (
     StatementRefused,
     assessment_contradiction,
     authored_warnings,
@@ -34,13 +36,11 @@ from reports.approvals import (
     statement_assessment_set,
     statement_publish,
 )
-from reports.document import Document
-from reports.findings import findings_for_statement
-from reports.missing_translations import missing_translations_by_language
-from reports.models import Answer, Incident, Statement, StatementDocument, Visit
-from reports.renderers import render_html_fragment
-from reports.selectors import review_backlog
-from reports.statements import statement_request, statement_request_all_languages
+from reports.statements.document import Document
+from reports.statements.findings import findings_for_statement
+from reports.statements.jobs import statement_request, statement_request_all_languages
+from reports.statements.missing_translations import missing_translations_by_language
+from reports.statements.renderers import render_html_fragment
 
 # The words a downloaded file's name uses for each kind: names are chosen by the server, in
 # ASCII, and stay the same whatever the reader's language.

@@ -27,10 +27,10 @@ from modeltranslation.utils import build_localized_fieldname
 from audit.services import audit_event
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES, mission_roles
-from reports import press_cache
-from reports.findings import Findings, findings_for_statement
 from reports.models import Severity, Statement, StatementText
-from reports.statements import statement_enqueue
+from reports.statements import press_cache
+from reports.statements.findings import Findings, findings_for_statement
+from reports.statements.jobs import statement_enqueue
 
 
 class StatementRefused(Exception):

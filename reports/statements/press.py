@@ -6,8 +6,8 @@ statements and those published under an embargo, marked as such, so they can pre
 the release time. Any other version does not exist as far as these pages tell.
 
 The public's list is the same for every anonymous visitor, so it is rendered once per language
-and cached (reports.press_cache); a press officer's is rendered for them each time. Either
-loads only the columns it shows, never a statement's compiled content.
+and cached (reports.statements.press_cache); a press officer's is rendered for them each time.
+Either loads only the columns it shows, never a statement's compiled content.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -21,10 +21,10 @@ from django.utils.safestring import mark_safe
 from missions.content_languages import columns
 from missions.models import Mission, MissionMembership
 from missions.selectors import STAFF_ROLES
-from reports import press_cache
-from reports.downloads import download_response
 from reports.models import Statement, StatementDocument
-from reports.statement_views import document_file_name
+from reports.statements import press_cache
+from reports.statements.downloads import download_response
+from reports.statements.views import document_file_name
 
 PRESS_ROLES = (MissionMembership.Role.PRESS_OFFICER, *STAFF_ROLES)
 
