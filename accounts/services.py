@@ -26,14 +26,11 @@ RECOVERY_CODE_COUNT = 10
 def mfa_required_for(user: AbstractBaseUser) -> bool:
     """Whether the account must give a second factor: staff, superusers, and every
     coordinator and head of a mission. Observers and press officers may choose to."""
-    from missions.models import MissionMembership
+    from missions.permissions import MANAGE, missions_where
 
     if user.is_staff or user.is_superuser:
         return True
-    return MissionMembership.objects.filter(
-        user=user,
-        role__in=[MissionMembership.Role.COORDINATOR, MissionMembership.Role.HEAD],
-    ).exists()
+    return missions_where(user, MANAGE).exists()
 
 
 def mfa_device(user: AbstractBaseUser) -> TOTPDevice | None:

@@ -311,6 +311,8 @@ AUTHENTICATION_BACKENDS = [
     # First, so a locked-out user or address is refused before the password is checked.
     "accounts.backends.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Per-mission permissions (missions/permissions.py): user.has_perm(MANAGE, mission).
+    "rules.permissions.ObjectPermissionBackend",
 ]
 MIDDLEWARE += [
     # Content-Security-Policy on every response (policy below).

@@ -41,7 +41,7 @@ from openpyxl.utils import get_column_letter
 
 from missions.content_languages import DEFAULT_LANGUAGE
 from missions.models import Mission
-from missions.selectors import missions_coordinated_by
+from missions.permissions import MANAGE, missions_where
 
 MAX_ERRORS = 50
 # Kazakhstan has 10,101 polling stations; a file five times that is a mistake or an attack.
@@ -677,7 +677,7 @@ class MissionImportExportMixin(ImportExportMixin):
     export_formats = [SafeCSV, SafeXLSX]
 
     def get_import_missions(self, request: HttpRequest) -> QuerySet[Mission]:
-        return missions_coordinated_by(request.user)
+        return missions_where(request.user, MANAGE)
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)

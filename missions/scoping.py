@@ -13,13 +13,13 @@ from modeltranslation.admin import TranslationAdmin, TranslationInlineModelAdmin
 from modeltranslation.translator import NotRegistered, TranslationOptions
 
 from missions.content_languages import columns, translated_fields
-from missions.selectors import missions_coordinated_by
+from missions.permissions import MANAGE, missions_where
 
 
 def scope_to_missions(queryset: QuerySet, request: HttpRequest, mission_lookup: str) -> QuerySet:
     if request.user.is_superuser:
         return queryset
-    return queryset.filter(**{f"{mission_lookup}__in": missions_coordinated_by(request.user)})
+    return queryset.filter(**{f"{mission_lookup}__in": missions_where(request.user, MANAGE)})
 
 
 class _ScopedChoicesMixin:

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from missions.imports import MissionImportExportMixin
+from missions.permissions import MANAGE, missions_where
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
-from missions.selectors import missions_coordinated_by
 from observers.imports import ParticipationResource
 from observers.models import Delegation, Observer, Participation, Team
 from observers.services import participations_accredit, participations_revoke
@@ -40,7 +40,7 @@ class ObserverAdmin(MissionScopedAdmin):
         if request.user.is_superuser:
             return queryset
         on_my_missions = Participation.objects.filter(
-            mission__in=missions_coordinated_by(request.user)
+            mission__in=missions_where(request.user, MANAGE)
         ).values("observer_id")
         on_any_mission = Participation.objects.values("observer_id")
         return queryset.filter(Q(pk__in=on_my_missions) | ~Q(pk__in=on_any_mission))

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from missions.models import Mission
-from missions.selectors import missions_coordinated_by
+from missions.permissions import MANAGE, missions_where
 from observers.models import Participation
 from reports.models import (
     Answer,
@@ -117,7 +117,7 @@ def attachment_for(*, user: AbstractBaseUser, slug: str, pk: int) -> Attachment:
         Attachment.objects.select_related("visit"), pk=pk, visit__mission__slug=slug
     )
     visit = attachment.visit
-    if missions_coordinated_by(user).filter(pk=visit.mission_id).exists():
+    if missions_where(user, MANAGE).filter(pk=visit.mission_id).exists():
         return attachment
     allowed = Participation.objects.filter(mission=visit.mission_id, user=user).filter(
         Q(pk=visit.filed_by_id) | Q(visits=visit)

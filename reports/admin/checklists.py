@@ -24,8 +24,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from missions.content_languages import columns, translated_fields
+from missions.permissions import MANAGE, missions_where
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
-from missions.selectors import missions_coordinated_by
 from reports.checklist_files import (
     QUESTION_KEYS,
     ChecklistFileError,
@@ -194,7 +194,7 @@ class ChecklistImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["mission"].queryset = missions_coordinated_by(user)
+        self.fields["mission"].queryset = missions_where(user, MANAGE)
         self.standard_files = standard_checklists()
         self.fields["standard"].choices = [
             (

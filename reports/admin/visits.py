@@ -22,8 +22,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from missions.permissions import MANAGE, missions_where
 from missions.scoping import MissionScopedAdmin
-from missions.selectors import missions_coordinated_by
 from observers.models import Participation
 from reports.models import Answer, Incident, Visit, VisitRevision
 from reports.services import visit_mark_reviewed, visit_send_back
@@ -46,7 +46,7 @@ class AreaFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         areas = list(
-            Area.objects.filter(election__mission__in=missions_coordinated_by(request.user))
+            Area.objects.filter(election__mission__in=missions_where(request.user, MANAGE))
             .select_related("election__mission")
             .order_by("election__mission__name", "path")
         )
@@ -89,7 +89,7 @@ class FiledByFilter(admin.RelatedOnlyFieldListFilter):
     def field_choices(self, field, request, model_admin):
         # Each observer of the user's missions probed for a visit (an index), rather than
         # every visit read for its observer.
-        missions = missions_coordinated_by(request.user)
+        missions = missions_where(request.user, MANAGE)
         participations = list(
             Participation.objects.filter(
                 Exists(Visit.objects.filter(filed_by=OuterRef("pk"))), mission__in=missions
@@ -247,7 +247,7 @@ class VisitAdmin(MissionScopedAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        missions = missions_coordinated_by(request.user)
+        missions = missions_where(request.user, MANAGE)
         stations = PollingStation.objects.filter(
             Q(number=term) | Q(name__icontains=term), election__mission__in=missions
         ).values_list("pk", flat=True)

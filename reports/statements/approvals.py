@@ -25,8 +25,7 @@ from django.utils.translation import ngettext
 from modeltranslation.utils import build_localized_fieldname
 
 from audit.services import audit_event
-from missions.models import Mission, MissionMembership
-from missions.selectors import STAFF_ROLES, mission_roles
+from missions.permissions import ASSESS, MANAGE, may
 from reports.models import Severity, Statement, StatementText
 from reports.statements import press_cache
 from reports.statements.findings import Findings, findings_for_statement
@@ -35,16 +34,6 @@ from reports.statements.jobs import statement_enqueue
 
 class StatementRefused(Exception):
     """The user may not do this to the statement, or not now; the message says why."""
-
-
-def user_is_head_of(user: AbstractBaseUser, mission: Mission) -> bool:
-    """Tell whether the user is the mission's head of mission (or a superuser)."""
-    return MissionMembership.Role.HEAD in mission_roles(user, mission)
-
-
-def user_is_staff_of(user: AbstractBaseUser, mission: Mission) -> bool:
-    """Tell whether the user coordinates or heads the mission (or is a superuser)."""
-    return bool(mission_roles(user, mission) & set(STAFF_ROLES))
 
 
 def _concern_counts(findings: Findings, severity: str) -> list[str]:
@@ -208,9 +197,9 @@ def statement_assessment_set(
         raise StatementRefused(_("Choose one of the assessments."))
     override_reason = override_reason.strip()
     changes_assessment = assessment != statement.assessment
-    if changes_assessment and not user_is_head_of(user, statement.mission):
+    if changes_assessment and not may(user, ASSESS, statement.mission):
         raise StatementRefused(_("Only the head of mission chooses the overall assessment."))
-    if override_reason and not user_is_staff_of(user, statement.mission):
+    if override_reason and not may(user, MANAGE, statement.mission):
         raise StatementRefused(
             _("Only the mission's coordinators can record a reason for an override.")
         )
@@ -262,7 +251,7 @@ def statement_approve(*, statement: Statement, user: AbstractBaseUser) -> bool:
     has no assessment, or if the findings contradict the assessment and no override reason is
     recorded.
     """
-    if not user_is_head_of(user, statement.mission):
+    if not may(user, ASSESS, statement.mission):
         raise StatementRefused(_("Only the head of mission can approve a statement."))
     if statement.status in (Statement.Status.APPROVED, Statement.Status.PUBLISHED):
         return False
@@ -333,7 +322,7 @@ def statement_publish(
     it ends only the mission's press officers see the statement. A statement published already
     is left as it is and False is returned. Raise StatementRefused otherwise.
     """
-    if not user_is_staff_of(user, statement.mission):
+    if not may(user, MANAGE, statement.mission):
         raise StatementRefused(_("Only the mission's coordinators can publish a statement."))
     if statement.status == Statement.Status.PUBLISHED:
         return False

@@ -35,7 +35,7 @@ import redis.exceptions
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Max, Q
@@ -44,6 +44,7 @@ from django.utils.translation import gettext
 
 from missions.languages import language_code, public_codes
 from missions.models import Mission
+from missions.permissions import MANAGE, may
 from reports.models import Statement, StatementDocument
 
 if TYPE_CHECKING:
@@ -145,8 +146,11 @@ def statement_request(
     the previous one (the first, the one the mission's record says the head gave for this
     kind), so it is compiled with its conclusions at once; approval still governs it.
     Raises ValidationError for an unknown kind or language. The language is a code a user
-    types: en, ru, zh (or zh-hans).
+    types: en, ru, zh (or zh-hans). Raises PermissionDenied when `requested_by` does not
+    manage the mission (missions.permissions).
     """
+    if requested_by is not None and not may(requested_by, MANAGE, mission):
+        raise PermissionDenied(gettext("These pages are for the mission's coordinators."))
     try:
         language = language_code(language)
     except LookupError:

@@ -19,23 +19,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from missions.content_languages import columns
-from missions.models import Mission, MissionMembership
-from missions.selectors import STAFF_ROLES
+from missions.permissions import DOWNLOAD_STATEMENT, READ_APPROVED, may, missions_where
 from reports.models import Statement, StatementDocument
 from reports.statements import press_cache
 from reports.statements.downloads import download_response
 from reports.statements.views import document_file_name
-
-PRESS_ROLES = (MissionMembership.Role.PRESS_OFFICER, *STAFF_ROLES)
-
-
-def _missions_briefed(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Mission] | None:
-    """The missions whose approved and embargoed statements the user may see before release."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.is_superuser:
-        return Mission.objects.all()
-    return Mission.objects.filter(memberships__user=user, memberships__role__in=PRESS_ROLES)
 
 
 def _visible(user: AbstractBaseUser | AnonymousUser) -> Q:
@@ -43,10 +31,10 @@ def _visible(user: AbstractBaseUser | AnonymousUser) -> Q:
     visible = Q(status=Statement.Status.PUBLISHED) & (
         Q(embargo_until__isnull=True) | Q(embargo_until__lte=timezone.now())
     )
-    briefed = _missions_briefed(user)
-    if briefed is not None:
+    if user.is_authenticated:
+        # Approved statements before their embargo lifts: the mission's press office and staff.
         visible |= Q(
-            mission__in=briefed.values("pk"),
+            mission__in=missions_where(user, READ_APPROVED).values("pk"),
             status__in=(Statement.Status.APPROVED, Statement.Status.PUBLISHED),
         )
     return visible
@@ -109,27 +97,6 @@ def press_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/press/press_list.html", {"statements_html": mark_safe(html)})
 
 
-def _may_download(user: AbstractBaseUser | AnonymousUser, statement: Statement) -> bool:
-    if statement.is_released:
-        return True
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    roles = set(
-        MissionMembership.objects.filter(mission=statement.mission_id, user=user).values_list(
-            "role", flat=True
-        )
-    )
-    if roles & set(STAFF_ROLES):
-        # Coordinators check every version, compiled and not yet approved ones included.
-        return True
-    return MissionMembership.Role.PRESS_OFFICER in roles and statement.status in (
-        Statement.Status.APPROVED,
-        Statement.Status.PUBLISHED,
-    )
-
-
 def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
     generation, cached, file_name = press_cache.released_document(pk, format)
     if cached is not None:  # released: anyone may have it
@@ -139,7 +106,7 @@ def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
         statement__pk=pk,
         format=format,
     )
-    if not _may_download(request.user, document.statement):
+    if not may(request.user, DOWNLOAD_STATEMENT, document.statement):
         # Not "forbidden": an unreleased statement is not confirmed to exist.
         raise Http404
     file_name = document_file_name(document)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from missions.models import Mission, MissionMembership
-from missions.selectors import STAFF_ROLES
+from missions.permissions import ASSESS, MANAGE, may, roles_known
 from observers.models import Participation
 from reports.models import Answer, Incident, Statement, StatementDocument, Visit
 from reports.selectors import review_backlog
@@ -81,17 +81,27 @@ class StaffAccess:
 
 
 def _staff_access(user, slug: str) -> StaffAccess:
+    """Who may open a coordinator page of the mission, decided by missions.permissions.
+
+    One query reads the mission with the user's memberships; the checks then ask no more.
+    """
     if user.is_superuser:
-        return StaffAccess(get_object_or_404(Mission, slug=slug), is_head=True)
-    memberships = list(
-        MissionMembership.objects.filter(user=user, mission__slug=slug).select_related("mission")
-    )
-    roles = {membership.role for membership in memberships}
-    if roles & set(STAFF_ROLES):
-        return StaffAccess(memberships[0].mission, is_head=MissionMembership.Role.HEAD in roles)
-    if roles or Participation.objects.filter(user=user, mission__slug=slug).exists():
+        mission = get_object_or_404(Mission, slug=slug)
+    else:
+        memberships = list(
+            MissionMembership.objects.filter(user=user, mission__slug=slug).select_related(
+                "mission"
+            )
+        )
+        if not memberships:
+            if Participation.objects.filter(user=user, mission__slug=slug).exists():
+                raise PermissionDenied(_("These pages are for the mission's coordinators."))
+            raise Http404
+        mission = memberships[0].mission
+        roles_known(mission, user, (membership.role for membership in memberships))
+    if not may(user, MANAGE, mission):
         raise PermissionDenied(_("These pages are for the mission's coordinators."))
-    raise Http404
+    return StaffAccess(mission, is_head=may(user, ASSESS, mission))
 
 
 def coordinator_page(view):

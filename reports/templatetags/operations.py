@@ -2,7 +2,7 @@
 
 from django import template
 
-from missions.selectors import missions_coordinated_by
+from missions.permissions import MANAGE, missions_where
 
 register = template.Library()
 
@@ -10,4 +10,4 @@ register = template.Library()
 @register.simple_tag
 def missions_managed_by(user) -> list:
     """The user's missions, newest first: all for a superuser, else those they coordinate."""
-    return list(missions_coordinated_by(user).order_by("-starts_on", "name"))
+    return list(missions_where(user, MANAGE).order_by("-starts_on", "name"))
