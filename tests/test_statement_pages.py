@@ -186,20 +186,85 @@ def test_every_coordinator_url_is_in_the_matrix():
     assert {name for name, _method in MATRIX} == {p.name for p in statement_urls.urlpatterns}
 
 
+# A form each persona posts, and who it changes anything for: the statement must be in a state
+# where the action can succeed, so a refusal is the user's and not the statement's.
+CHANGES: dict[str, set[str]] = {
+    "list": {"coordinator", "head"},  # a new version is queued
+    # A coordinator's form is accepted, but the assessment is the head's to choose.
+    "assess": {"head"},
+    "approve": {"head"},
+    "publish": {"coordinator", "head"},
+}
+REFUSED = "These pages are for the mission's coordinators."
+APPROVER_ONLY = "Only the head of mission can approve a statement."
+
+
+def _ready_for(world: World, name: str) -> None:
+    statement = world.statement
+    if name == "approve":
+        # The assessment the findings bear out (a serious incident is on file).
+        statement.assessment = Statement.Assessment.SERIOUS_VIOLATIONS
+        statement.save(update_fields=["assessment"])
+    elif name == "publish":
+        statement.assessment = Statement.Assessment.SERIOUS_VIOLATIONS
+        statement.status = Statement.Status.APPROVED
+        statement.approved_by = world.users["head"]
+        statement.approved_at = timezone.now()
+        statement.save(update_fields=["assessment", "status", "approved_by", "approved_at"])
+
+
+def _statements_held(world: World) -> list[tuple]:
+    return list(
+        Statement.objects.filter(mission=world.mission)
+        .order_by("pk")
+        .values_list("pk", "status", "assessment", "approved_by", "published_at")
+    )
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize(("name", "method"), list(MATRIX))
 def test_coordinator_pages_answer_each_persona(world, name, method, persona):
+    """What each persona gets, by what they see and what the database holds afterwards."""
+    _ready_for(world, name)
     address = url(world, name)
     client = world.client(persona)
+    before = _statements_held(world)
 
     response = client.post(address, POST_DATA[name]) if method == "POST" else client.get(address)
 
     expected = MATRIX[(name, method)][persona]
+    after = _statements_held(world)
+    if method == "POST":
+        changed = persona in CHANGES[name]
+        assert (after != before) == changed, (
+            f"{persona} {'did not change' if changed else 'changed'} the statements"
+        )
+    else:
+        assert after == before
     if expected == LOGIN:
         assert response.status_code == 302
         assert urlsplit(response["Location"]).path == reverse("login")
+    elif expected == 302:
+        # A form accepted leads back to a statement of this mission.
+        assert response.status_code == 302
+        assert response["Location"].startswith(url(world, "list"))
+    elif expected == 200:
+        assert response.status_code == 200
+        if name == "download":
+            assert b"".join(response.streaming_content) == BYTES["pdf"]
+        elif name == "status":
+            assert response.json()["status"] == world.statement.status
+        else:
+            assert "Mission A" in visible_text(response)
+    elif expected == 403:
+        assert response.status_code == 403
+        refused = APPROVER_ONLY if persona == "coordinator" else REFUSED
+        assert refused in visible_text(response)
+        assert "Final statement" not in visible_text(response)
     else:
-        assert response.status_code == expected
+        assert expected == 404 and response.status_code == 404
+        # Nothing of the mission or its statement is given away.
+        assert "Mission A" not in response.content.decode()
 
 
 def test_a_superuser_opens_every_mission_s_statements(world):
