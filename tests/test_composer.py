@@ -9,10 +9,12 @@ from missions.demo import DEMO_SLUG
 from missions.models import Mission
 from reports.models import StatementText, Visit
 from reports.services import IncidentData, VisitData, visit_submit
+from reports.statements.composer import compose as compose_inputs
 from reports.statements.composer import markdown_blocks, statement_compose
 from reports.statements.document import Document, ListBlock
 from reports.statements.findings import findings_compute
-from tests.factories import AreaFactory, PollingStationFactory
+from reports.statements.selectors import statement_inputs
+from tests.factories import AreaFactory, ParticipationFactory, PollingStationFactory
 from tests.statement_facts import BRIEFING_FACTS, FINAL_FACTS, missing, normalised
 from tests.visits_support import election_day, make_checklist, review_all
 
@@ -337,3 +339,61 @@ def test_a_statement_in_russian_uses_the_questions_russian_sentences(personas):
     assert "На всех участках были информационные материалы." in russian
     assert "Every station displayed its information materials." not in russian
     assert "Every station displayed its information materials." in english
+
+
+# -- composing is a pure function of its inputs ----------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "zh-hans"])
+def test_composing_asks_the_database_nothing(demo, language, django_assert_num_queries):
+    """One selector reads what a statement prints; the composer then makes no query, in any
+    kind or language, and composes the same statement as the reading-and-composing call."""
+    findings = findings_compute(mission=demo)
+    inputs = statement_inputs(mission=demo)
+    documents = {}
+
+    with django_assert_num_queries(0):
+        for kind in ("preliminary", "final", "briefing"):
+            documents[kind] = compose_inputs(
+                inputs,
+                kind=kind,
+                language=language,
+                findings=findings,
+                dated_on=demo.ends_on,
+                assessment="no_violations",
+            )
+
+    for kind, document in documents.items():
+        assert document.plain_text() == (
+            statement_compose(
+                mission=demo,
+                kind=kind,
+                language=language,
+                findings=findings,
+                dated_on=demo.ends_on,
+                assessment="no_violations",
+            ).plain_text()
+        )
+    # The demo's statement names its head and its members, read by the selector.
+    assert len(inputs.members) == 18
+    assert inputs.candidates and inputs.activities and inputs.texts
+
+
+def test_the_selector_reads_a_fixed_number_of_queries_whatever_the_mission_s_size(
+    demo,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as before:
+        statement_inputs(mission=demo)
+    # More of what a statement reads: members (each with an observer and a delegation).
+    mission = Mission.objects.get(pk=demo.pk)
+    for _ in range(5):
+        ParticipationFactory(mission=mission, accredited=True)
+
+    with CaptureQueriesContext(connection) as after:
+        inputs = statement_inputs(mission=mission)
+
+    assert len(after.captured_queries) == len(before.captured_queries)
+    assert len(inputs.members) == 23

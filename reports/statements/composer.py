@@ -8,7 +8,6 @@ same paragraphs and lists, so nothing they type becomes markup.
 """
 
 import datetime
-import zoneinfo
 from collections.abc import Iterable, Sequence
 
 from django.utils import formats, translation
@@ -19,16 +18,16 @@ from markdown_it import MarkdownIt
 from missions.models import (
     Candidate,
     Mission,
-    MissionActivity,
     Office,
     Party,
     Phase,
     ReferendumQuestion,
 )
 from observers.models import Delegation, Participation
-from reports.models import Incident, Statement, StatementText, Visit
+from reports.models import Incident, Statement, StatementText
 from reports.statements.document import Block, Document, ListBlock, Paragraph, Run, Section
 from reports.statements.findings import ELECTION_DAY_PHASES, AreaCoverage, Evidence, Findings
+from reports.statements.selectors import StatementInputs, statement_inputs
 
 Kind = Statement.Kind
 Assessment = Statement.Assessment
@@ -50,9 +49,34 @@ def statement_compose(
     place: str = "",
     assessment: str = "",
 ) -> Document:
-    """Compose one statement of the mission in the given language."""
+    """Read what the mission's statement prints (reports.statements.selectors), then compose it."""
+    return compose(
+        statement_inputs(mission=mission),
+        kind=kind,
+        language=language,
+        findings=findings,
+        dated_on=dated_on,
+        place=place,
+        assessment=assessment,
+    )
+
+
+def compose(
+    inputs: StatementInputs,
+    *,
+    kind: str,
+    language: str,
+    findings: Findings,
+    dated_on: datetime.date,
+    place: str = "",
+    assessment: str = "",
+) -> Document:
+    """Compose one statement in the given language from its inputs and findings.
+
+    A pure function of its arguments: it asks the database nothing.
+    """
     with translation.override(language):
-        composer = _Composer(mission, language, findings, dated_on, place, assessment)
+        composer = _Composer(inputs, language, findings, dated_on, place, assessment)
         if kind == Kind.FINAL:
             return composer.final_statement()
         if kind == Kind.PRELIMINARY:
@@ -285,7 +309,9 @@ def _runs(children) -> list[Run]:
 
 
 class _Composer:
-    def __init__(self, mission, language, findings, dated_on, place, assessment):
+    def __init__(self, inputs: StatementInputs, language, findings, dated_on, place, assessment):
+        mission = inputs.mission
+        self.inputs = inputs
         self.mission = mission
         self.election = mission.election
         self.language = language
@@ -296,16 +322,8 @@ class _Composer:
         self.org = mission.organisation_acronym or mission.organisation
         # Names and texts read in the statement's language (the active one): each translated
         # field has a column per language (missions.content_languages).
-        self.texts = {
-            text.section: text.body for text in StatementText.objects.filter(mission=mission)
-        }
-        self.members = list(
-            Participation.objects.filter(
-                mission=mission, accreditation=Participation.Accreditation.ACCREDITED
-            )
-            .select_related("observer", "delegation")
-            .order_by("delegation__position", "delegation__name", "position", "pk")
-        )
+        self.texts = {text.section: text.body for text in inputs.texts}
+        self.members = inputs.members
         self.head = next((m for m in self.members if m.role == Participation.Role.HEAD), None)
         self._ids: dict[str, int] = {}
 
@@ -507,11 +525,7 @@ class _Composer:
                     id=self._id("activities"),
                 )
             )
-        activities = (
-            MissionActivity.objects.filter(mission=mission, date__lte=self.dated_on)
-            .prefetch_related("station_visits__station")
-            .order_by("date", "pk")
-        )
+        activities = [a for a in self.inputs.activities if a.date <= self.dated_on]
         for activity in activities:
             numbers = [visit.station.number for visit in activity.station_visits.all()]
             description = activity.description.strip()
@@ -536,7 +550,7 @@ class _Composer:
             }
             found = None
             if numbers:
-                visits = self._pre_election_visits()
+                visits = self.inputs.pre_election_visits
                 found = Evidence(
                     visit_ids=[
                         pk
@@ -547,19 +561,6 @@ class _Composer:
                 )
             section.blocks.append(self.generated(text, found, "activities"))
         return section
-
-    def _pre_election_visits(self) -> dict[str, list[tuple[int, datetime.date]]]:
-        """Pre-election visits by station number, with their local day: one query."""
-        if not hasattr(self, "_pre_election"):
-            zone = zoneinfo.ZoneInfo(self.mission.time_zone)
-            self._pre_election: dict[str, list[tuple[int, datetime.date]]] = {}
-            for number, pk, arrived_at in Visit.objects.filter(
-                mission=self.mission, checklist__phase=Phase.PRE_ELECTION
-            ).values_list("station__number", "id", "arrived_at"):
-                self._pre_election.setdefault(number, []).append(
-                    (pk, arrived_at.astimezone(zone).date())
-                )
-        return self._pre_election
 
     # -- 3–5. authored, with the nationwide figures --------------------------------------
 
@@ -637,25 +638,13 @@ class _Composer:
     @property
     def ballot(self) -> dict[str, list]:
         """What the election put to voters, each kind in its ballot order."""
-        if not hasattr(self, "_ballot"):
-            election = self.election
-            self._ballot = {
-                "candidates": list(
-                    Candidate.objects.filter(election=election).order_by("ballot_position")
-                ),
-                "parties": list(
-                    Party.objects.filter(election=election)
-                    .prefetch_related("candidates")
-                    .order_by("ballot_position")
-                ),
-                "questions": list(
-                    ReferendumQuestion.objects.filter(election=election)
-                    .prefetch_related("options")
-                    .order_by("position")
-                ),
-                "offices": list(Office.objects.filter(election=election).order_by("position")),
-            }
-        return self._ballot
+        inputs = self.inputs
+        return {
+            "candidates": inputs.candidates,
+            "parties": inputs.parties,
+            "questions": inputs.questions,
+            "offices": inputs.offices,
+        }
 
     def ballot_title(self) -> str:
         titles = {
