@@ -28,6 +28,7 @@ from reports.statements.composer import figure, statement_compose
 from reports.statements.document import Document, Paragraph, Section
 from reports.statements.findings import findings_compute
 from reports.statements.jobs import statement_request
+from reports.statements.periods import period
 from reports.statements.renderers import render_docx, render_pdf
 from tests.factories import MembershipFactory, MissionFactory, UserFactory
 from tests.test_statement_pages import add_documents
@@ -281,6 +282,42 @@ def test_the_statement_writes_its_dates_as_the_language_does(mission, language, 
     activities = next(s for s in document.sections if s.number == 2)
     assert formed in activities.blocks[0].text
     assert "September" not in str(document.as_dict()) or language == "en"
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "last", "written"),
+    [
+        ("en", (2022, 11, 17), (2022, 11, 20), "from 17 November to 20 November 2022"),
+        ("ru", (2022, 11, 17), (2022, 11, 20), "с 17 по 20 ноября 2022 года"),
+        ("zh-hans", (2022, 11, 17), (2022, 11, 20), "2022年11月17日至20日"),
+        ("ru", (2022, 10, 28), (2022, 11, 3), "с 28 октября по 3 ноября 2022 года"),
+        ("zh-hans", (2022, 10, 28), (2022, 11, 3), "2022年10月28日至11月3日"),
+        ("en", (2022, 12, 28), (2023, 1, 3), "from 28 December 2022 to 3 January 2023"),
+        ("ru", (2022, 12, 28), (2023, 1, 3), "с 28 декабря 2022 года по 3 января 2023 года"),
+        ("zh-hans", (2022, 12, 28), (2023, 1, 3), "2022年12月28日至2023年1月3日"),
+        ("en", (2022, 11, 20), (2022, 11, 20), "on 20 November 2022"),
+        ("ru", (2022, 11, 20), (2022, 11, 20), "20 ноября 2022 года"),
+        ("zh-hans", (2022, 11, 20), (2022, 11, 20), "2022年11月20日"),
+    ],
+)
+def test_the_statement_writes_a_period_saying_once_what_its_days_share(
+    language, first, last, written
+):
+    with translation.override(language):
+        assert period(datetime.date(*first), datetime.date(*last)) == written
+
+
+def test_the_chinese_statement_opens_with_its_period_as_chinese_writes_it(mission):
+    mission.starts_on, mission.ends_on = datetime.date(2022, 11, 17), datetime.date(2022, 11, 20)
+    mission.save()
+    document = statement_compose(
+        mission=mission,
+        kind="final",
+        language="zh-hans",
+        findings=findings_compute(mission=mission),
+        dated_on=datetime.date(2022, 11, 20),
+    )
+    assert "于2022年11月17日至20日" in document.preamble[0].text
 
 
 @pytest.mark.parametrize(

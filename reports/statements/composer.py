@@ -27,6 +27,7 @@ from observers.models import Delegation, Participation
 from reports.models import Incident, Statement, StatementText
 from reports.statements.document import Block, Document, ListBlock, Paragraph, Run, Section
 from reports.statements.findings import ELECTION_DAY_PHASES, AreaCoverage, Evidence, Findings
+from reports.statements.periods import period
 from reports.statements.selectors import StatementInputs, statement_inputs
 
 Kind = Statement.Kind
@@ -120,12 +121,6 @@ def day(date: datetime.date) -> str:
 def day_and_month(date: datetime.date) -> str:
     # Translators: a date without its year, in Django's date format (see "j E Y").
     return formats.date_format(date, pgettext("statement day and month format", "j E"))
-
-
-def period(first: datetime.date, last: datetime.date) -> str:
-    """“from 17 November to 20 November 2022”: the year once when both days share it."""
-    start = day_and_month(first) if first.year == last.year else day(first)
-    return _("from %(first)s to %(last)s") % {"first": start, "last": day(last)}
 
 
 def _writes_chinese() -> bool:
