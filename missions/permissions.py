@@ -17,7 +17,9 @@ What each permission covers:
 - ASSESS: choosing the overall assessment and approving a statement: the head of mission's.
 - READ_APPROVED: an approved statement before its embargo lifts (press officers and staff).
   Staff also read every version not yet approved (MANAGE).
-- FILE_VISITS: filing visits for the mission: its accredited observers (observers.Participation).
+- OBSERVE: the observer pages of the mission: anyone with a participation in it.
+- FILE_VISITS: filing a visit under a participation (the target): its own observer, while
+  accredited. Asked of the participation the observer pages already hold: no query.
 """
 
 import rules
@@ -33,6 +35,7 @@ User = AbstractBaseUser | AnonymousUser
 MANAGE = "missions.manage"
 ASSESS = "missions.assess_statement"
 READ_APPROVED = "missions.read_approved_statement"
+OBSERVE = "missions.observe"
 FILE_VISITS = "missions.file_visits"
 DOWNLOAD_STATEMENT = "reports.download_statement"
 
@@ -90,10 +93,24 @@ def _holding(permission: str):
 
 
 @rules.predicate
-def is_accredited_observer(user: User, mission: Mission | None) -> bool:
+def is_observer(user: User, mission: Mission | None) -> bool:
     if mission is None or not user.is_authenticated or not user.is_active:
         return False
     return Participation.objects.filter(mission=mission, user=user).exists()
+
+
+def participation_accredited(participation: Participation) -> bool:
+    return participation.accreditation == Participation.Accreditation.ACCREDITED
+
+
+@rules.predicate
+def files_under(user: User, participation: Participation | None) -> bool:
+    return (
+        participation is not None
+        and user.is_authenticated
+        and participation.user_id == user.pk
+        and participation_accredited(participation)
+    )
 
 
 @rules.predicate
@@ -120,7 +137,8 @@ def reads_approved_statement(user: User, statement) -> bool:
 rules.add_perm(MANAGE, _holding(MANAGE))
 rules.add_perm(ASSESS, _holding(ASSESS))
 rules.add_perm(READ_APPROVED, _holding(READ_APPROVED))
-rules.add_perm(FILE_VISITS, is_accredited_observer)
+rules.add_perm(OBSERVE, is_observer)
+rules.add_perm(FILE_VISITS, files_under)
 # Published and past its embargo: anyone; else the mission's staff (every version), or its
 # press officers once approved.
 rules.add_perm(
@@ -149,8 +167,13 @@ def missions_where(user: User, permission: str) -> QuerySet[Mission]:
         return Mission.objects.none()
     if user.is_superuser:
         return Mission.objects.all()
-    if permission == FILE_VISITS:
+    if permission == OBSERVE:
         return Mission.objects.filter(participations__user=user).distinct()
+    if permission == FILE_VISITS:
+        return Mission.objects.filter(
+            participations__user=user,
+            participations__accreditation=Participation.Accreditation.ACCREDITED,
+        ).distinct()
     return Mission.objects.filter(
         memberships__user=user, memberships__role__in=ROLES_FOR[permission]
     ).distinct()

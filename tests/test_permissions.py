@@ -12,6 +12,7 @@ from missions.permissions import (
     DOWNLOAD_STATEMENT,
     FILE_VISITS,
     MANAGE,
+    OBSERVE,
     READ_APPROVED,
     may,
     missions_where,
@@ -21,7 +22,7 @@ from reports.models import Statement
 from tests.factories import MembershipFactory, UserFactory
 from tests.test_approvals import make_statement
 
-PERMISSIONS = (MANAGE, ASSESS, READ_APPROVED, FILE_VISITS)
+PERMISSIONS = (MANAGE, ASSESS, READ_APPROVED, OBSERVE)
 
 # Persona → the permissions they hold on mission A (and nothing on mission B, except the
 # superuser and mission B's coordinator).
@@ -30,7 +31,7 @@ HOLDS: dict[str, set[str]] = {
     "coordinator": {MANAGE, READ_APPROVED},
     "head": {MANAGE, ASSESS, READ_APPROVED},
     "press_officer": {READ_APPROVED},
-    "observer": {FILE_VISITS},
+    "observer": {OBSERVE},
     "outsider": set(),  # coordinates mission B only
     "public": set(),  # logged in, on no mission
     "retired": set(),  # mission A's coordinator whose account was switched off
@@ -154,3 +155,24 @@ def test_who_may_download_a_statement(personas, users, status, embargoed):
     }
 
     assert allowed == DOWNLOADS[(status, embargoed)]
+
+
+def test_an_observer_files_under_their_own_participation_while_accredited(personas, users):
+    from observers.models import Participation
+
+    observer = users["observer"]
+    participation = personas.observer_participation
+
+    assert may(observer, FILE_VISITS, participation)
+    assert list(missions_where(observer, FILE_VISITS)) == [personas.mission_a]
+    # Nobody else files under it.
+    assert not may(users["coordinator"], FILE_VISITS, participation)
+    assert not may(users["anonymous"], FILE_VISITS, participation)
+
+    participation.accreditation = Participation.Accreditation.REVOKED
+    participation.save(update_fields=["accreditation"])
+
+    assert not may(observer, FILE_VISITS, participation)
+    assert list(missions_where(observer, FILE_VISITS)) == []
+    # Still one of the mission's observers: their pages stay open, filing does not.
+    assert may(observer, OBSERVE, personas.mission_a)
