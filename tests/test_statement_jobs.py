@@ -17,7 +17,7 @@ import redis
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings as django_settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import InMemoryStorage, default_storage
 from django.core.management import CommandError, call_command
@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from missions.models import MissionMembership
 from reports import tasks
 from reports.models import Statement, StatementDocument
 from reports.statements import renderers
@@ -39,7 +40,7 @@ from reports.statements.jobs import (
     statement_request,
     statements_sweep,
 )
-from tests.factories import MissionFactory, UserFactory
+from tests.factories import MembershipFactory, MissionFactory, UserFactory
 
 FORMATS = ["docx", "html", "pdf"]
 
@@ -131,6 +132,7 @@ def test_a_request_records_a_queued_version_and_enqueues_it_only_after_commit(
     mission, enqueued, django_capture_on_commit_callbacks
 ):
     coordinator = UserFactory()
+    MembershipFactory(mission=mission, user=coordinator, role=MissionMembership.Role.COORDINATOR)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         statement = statement_request(
@@ -143,6 +145,20 @@ def test_a_request_records_a_queued_version_and_enqueues_it_only_after_commit(
     assert statement.requested_by == coordinator
     assert len(callbacks) == 1
     assert enqueued == [statement.pk]
+
+
+def test_a_request_from_someone_who_does_not_run_the_mission_is_refused(
+    mission, enqueued, django_capture_on_commit_callbacks
+):
+    press = UserFactory()
+    MembershipFactory(mission=mission, user=press, role=MissionMembership.Role.PRESS_OFFICER)
+
+    refused = pytest.raises(PermissionDenied, match="for the mission's coordinators")
+    with django_capture_on_commit_callbacks(execute=True), refused:
+        statement_request(mission=mission, kind="final", language="en", requested_by=press)
+
+    assert not Statement.objects.filter(mission=mission).exists()
+    assert enqueued == []
 
 
 def test_each_request_makes_the_next_version_of_that_kind_and_language(mission, enqueued):
