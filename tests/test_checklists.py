@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from missions.bundle import BundleError, mission_export, mission_import
+from missions.content_languages import in_language
 from missions.models import Mission
 from missions.services import coordinators_group_ensure
 from reports.checklist_files import (
@@ -16,6 +17,7 @@ from reports.checklist_files import (
     checklist_load,
     standard_checklists,
 )
+from reports.missing_translations import QUESTION_FIELDS
 from reports.models import Checklist, Question, Section, Visit
 from tests.factories import MissionFactory, PollingStationFactory
 
@@ -154,6 +156,21 @@ def test_every_standard_checklist_loads_with_its_phase(db, name, phase):
             # …and the short phrase it lists among what every station had.
             assert question.clear_item, question.code
             assert not question.clear_item.endswith("."), question.code
+
+
+@pytest.mark.parametrize("name", STANDARD_PHASES)
+def test_every_standard_checklist_writes_what_a_statement_prints_in_russian_and_chinese(db, name):
+    checklist = load_standard(MissionFactory(), name)
+
+    missing = [
+        (question.code, field, language)
+        for question in checklist.questions.all()
+        for field in QUESTION_FIELDS
+        for language in ("ru", "zh-hans")
+        if in_language(question, field, "en") and not in_language(question, field, language)
+    ]
+
+    assert missing == []
 
 
 def test_the_voting_checklist_asks_what_the_statement_reports(db):

@@ -181,6 +181,26 @@ def test_a_name_missing_in_russian_is_printed_in_english_and_listed_before_compi
     assert "приглашение международных наблюдателей" not in text
 
 
+def test_a_checklist_phrase_missing_in_russian_is_listed_before_compiling(demo):
+    from reports.models import Question
+
+    question = Question.objects.get(checklist__mission=demo, code="info_materials")
+    question.clear_item_ru = ""
+    question.save()
+
+    missing = missing_translations(mission=demo, language="ru")
+    statement = compile_final(demo, "ru")
+    text = EXTRACT["html"](stored(statement, "html"))
+
+    assert [(m.name, m.field) for m in missing] == [
+        ("voting/info_materials", "what every clear station had"),
+    ]
+    assert missing[0].url == reverse("admin:reports_question_change", args=[question.pk])
+    assert missing_translations(mission=demo, language="zh-hans") == []
+    # The statement lists the English phrase among the Russian ones: the coordinator was told.
+    assert "the required information and reference materials" in text
+
+
 def test_the_statements_page_lists_what_is_missing_in_each_language(demo, client):
     from django.contrib.auth import get_user_model
 
@@ -325,10 +345,9 @@ def test_the_standard_checklists_ship_in_three_languages(demo):
     for question in questions:
         for language in ("ru", "zh_hans"):
             assert getattr(question, f"text_{language}"), (question.code, language)
-            if question.clear_sentence_en:
-                assert getattr(question, f"clear_sentence_{language}"), (question.code, language)
-            if question.concern_sentence_en:
-                assert getattr(question, f"concern_sentence_{language}"), (question.code, language)
+            for field in ("clear_sentence", "clear_item", "concern_sentence"):
+                if getattr(question, f"{field}_en"):
+                    assert getattr(question, f"{field}_{language}"), (question.code, field, language)
 
 
 # ---------------------------------------------------------------------------------------
