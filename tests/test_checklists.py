@@ -1,6 +1,7 @@
 import copy
 import datetime
 import json
+import re
 
 import pytest
 import yaml
@@ -171,6 +172,12 @@ def test_every_standard_checklist_writes_what_a_statement_prints_in_russian_and_
     ]
 
     assert missing == []
+    # The phrases fit where the statement lists them: after “…имелось следующее:” joined by
+    # commas and “и”, after “…均符合以下各项：” joined by “、” and “和”.
+    for question in checklist.questions.all():
+        if question.clear_item:
+            assert "," not in in_language(question, "clear_item", "ru"), question.code
+            assert not re.search(r"[，、；。,.]", in_language(question, "clear_item", "zh-hans"))
 
 
 def test_the_voting_checklist_asks_what_the_statement_reports(db):
