@@ -1,6 +1,7 @@
 import copy
 import datetime
 import json
+import re
 
 import pytest
 import yaml
@@ -8,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from missions.bundle import BundleError, mission_export, mission_import
+from missions.content_languages import in_language
 from missions.models import Mission
 from missions.services import coordinators_group_ensure
 from reports.checklist_files import (
@@ -17,6 +19,7 @@ from reports.checklist_files import (
     standard_checklists,
 )
 from reports.models import Checklist, Question, Section, Visit
+from reports.statements.missing_translations import QUESTION_FIELDS
 from tests.factories import MissionFactory, PollingStationFactory
 
 STANDARD_PHASES = {
@@ -154,6 +157,27 @@ def test_every_standard_checklist_loads_with_its_phase(db, name, phase):
             # …and the short phrase it lists among what every station had.
             assert question.clear_item, question.code
             assert not question.clear_item.endswith("."), question.code
+
+
+@pytest.mark.parametrize("name", STANDARD_PHASES)
+def test_every_standard_checklist_writes_what_a_statement_prints_in_russian_and_chinese(db, name):
+    checklist = load_standard(MissionFactory(), name)
+
+    missing = [
+        (question.code, field, language)
+        for question in checklist.questions.all()
+        for field in QUESTION_FIELDS
+        for language in ("ru", "zh-hans")
+        if in_language(question, field, "en") and not in_language(question, field, language)
+    ]
+
+    assert missing == []
+    # The phrases fit where the statement lists them: after “…имелось следующее:” joined by
+    # commas and “и”, after “…均符合以下各项：” joined by “、” and “和”.
+    for question in checklist.questions.all():
+        if question.clear_item:
+            assert "," not in in_language(question, "clear_item", "ru"), question.code
+            assert not re.search(r"[，、；。,.]", in_language(question, "clear_item", "zh-hans"))
 
 
 def test_the_voting_checklist_asks_what_the_statement_reports(db):

@@ -2,10 +2,12 @@
 and Chinese, from the demo bundle to every format of a compiled statement."""
 
 import datetime
+import io
 import json
 import re
 from io import StringIO
 
+import docx
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -22,7 +24,9 @@ from reports.statements.missing_translations import (
     missing_translations,
     missing_translations_by_language,
 )
-from tests.test_statement_truth import EXTRACT, stored
+from tests.statement_figures_support import html_paragraphs
+from tests.test_statement_language_figures import DATED, compiled
+from tests.test_statement_truth import EXTRACT, pdf_text, stored
 
 DEMO_FILE = "missions/demo/sco-kazakhstan-2022.json"
 
@@ -111,6 +115,35 @@ def test_nothing_the_demo_statements_print_is_missing_in_russian_or_chinese(demo
     assert missing_translations_by_language(mission=demo) == {"ru": [], "zh-hans": []}
 
 
+# The proper names the demo's statements quote in Latin script in every language.
+LATIN_NAMES = {"YouTube"}
+
+
+def statement_texts(statement: Statement) -> dict[str, str]:
+    """What a reader reads of each format: the page's paragraphs, the PDF's text, and the
+    Word document's paragraphs and table cells."""
+    page = html_paragraphs(stored(statement, "html").decode())
+    document = docx.Document(io.BytesIO(stored(statement, "docx")))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return {
+        "html": "\n".join(text for part in page.values() for text in part),
+        "pdf": pdf_text(stored(statement, "pdf")),
+        "docx": "\n".join([*(paragraph.text for paragraph in document.paragraphs), *cells]),
+    }
+
+
+@pytest.mark.parametrize("language", ["ru", "zh-hans"])
+def test_the_demos_statements_in_russian_and_chinese_print_no_english(demo, language):
+    # The checklists' phrases (“railings and ramps at the entrance”, “a fully staffed
+    # commission”) and every other text: no word in Latin script but a proper name.
+    for kind in DATED:
+        statement = compiled(demo, kind, language)
+        for file_format, text in statement_texts(statement).items():
+            runs = re.findall(r"[A-Za-z][A-Za-z’'-]*(?:[\s,;:.()-]+[A-Za-z][A-Za-z’'-]*)*", text)
+            english = [run for run in runs if run not in LATIN_NAMES]
+            assert english == [], (kind, file_format)
+
+
 @pytest.mark.parametrize("language", ["ru", "zh-hans"])
 def test_the_compiled_statement_names_every_member_candidate_and_the_head_in_its_language(
     demo, language
@@ -182,6 +215,29 @@ def test_a_name_missing_in_russian_is_printed_in_english_and_listed_before_compi
     assert "Константин Мазуревский" in text
     assert "international observers as indicative" not in text
     assert "приглашение международных наблюдателей" not in text
+
+
+def test_a_checklist_phrase_missing_in_russian_is_listed_before_compiling(demo):
+    from reports.models import Question
+
+    question = Question.objects.get(
+        checklist__mission=demo, checklist__code="voting", code="info_materials"
+    )
+    question.clear_item_ru = ""
+    question.save()
+
+    missing = missing_translations(mission=demo, language="ru")
+    statement = compile_final(demo, "ru")
+    text = EXTRACT["html"](stored(statement, "html"))
+
+    assert [(m.name, m.field) for m in missing] == [
+        ("voting/info_materials", "what every clear station had"),
+    ]
+    assert missing[0].url == reverse("admin:reports_question_change", args=[question.pk])
+    assert missing_translations(mission=demo, language="zh-hans") == []
+    # The statement lists the English phrase among the Russian ones: the coordinator was told.
+    assert "the required information and reference materials" in text
+    assert "полный состав комиссии" in text
 
 
 def test_the_statements_page_lists_what_is_missing_in_each_language(demo, client):
@@ -328,10 +384,10 @@ def test_the_standard_checklists_ship_in_three_languages(demo):
     for question in questions:
         for language in ("ru", "zh_hans"):
             assert getattr(question, f"text_{language}"), (question.code, language)
-            if question.clear_sentence_en:
-                assert getattr(question, f"clear_sentence_{language}"), (question.code, language)
-            if question.concern_sentence_en:
-                assert getattr(question, f"concern_sentence_{language}"), (question.code, language)
+            for field in ("clear_sentence", "clear_item", "concern_sentence"):
+                if getattr(question, f"{field}_en"):
+                    written = getattr(question, f"{field}_{language}")
+                    assert written, (question.code, field, language)
 
 
 # ---------------------------------------------------------------------------------------

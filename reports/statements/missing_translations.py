@@ -7,8 +7,9 @@ compiling, the coordinator sees the list here, on the statements page, for each 
 Only what statements print is checked: the mission's organisation and inviting body, the
 election's country and commission, candidates, the parties and their lists, referendum
 questions and options and the offices of a local election, activities, delegations, the accredited
-members' names and positions, the areas where visits took place, the questions' texts and
-sentences of the newest version of each checklist, and the authored sections.
+members' names and positions, the areas where visits took place, what the statement prints of
+the questions of the newest version of each checklist (`QUESTION_FIELDS`), and the authored
+sections.
 """
 
 from collections.abc import Callable
@@ -33,6 +34,10 @@ from missions.models import (
 from observers.models import Delegation, Observer, Participation
 from reports.models import Checklist, Question, StatementText, Visit
 from stations.models import Area
+
+# What a statement prints of a question: its text (quoted in a concern without a sentence of
+# its own), its two sentences, and the short phrase listed among what every station had.
+QUESTION_FIELDS = ("text", "clear_sentence", "clear_item", "concern_sentence")
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,7 @@ def _printed(mission: Mission) -> list[_Printed]:
                 .select_related("checklist")
                 .order_by("checklist__code", "section__position", "position", "pk")
             ),
-            ("text", "clear_sentence", "concern_sentence"),
+            QUESTION_FIELDS,
             name=lambda question: f"{question.checklist.code}/{question.code}",
         ),
         _Printed(
