@@ -613,13 +613,15 @@ def grow_teams(field: Field, count: int) -> None:
 
 # A coordinator's admin request starts with four queries: the session, the user, the user's
 # and the group's permissions. Then:
-#   visit:      missions filter, areas filter, observers filter, count, the page (station,
-#               area, checklist, observer and mission joined; incidents counted in a
-#               subquery); no full count, which a national mission cannot afford per page
-#   team:       missions filter, count, full count, the page, the members with their people
-#   assignment: dates filter, missions filter, count, full count, the page (team, station
-#               and area joined)
-CHANGELIST_QUERIES = {Visit: 4 + 5, Team: 4 + 5, Assignment: 4 + 5}
+#   visit:      missions filter (the user's missions), areas filter, observers filter, count,
+#               the page (station, area and observer joined; the checklist's phase, the
+#               mission's time zone and the incidents read by per-row subqueries); no full
+#               count, which a national mission cannot afford per page
+#   team:       missions filter, count, the page (assignments counted in a subquery), the
+#               members with their people; no full count
+#   assignment: dates filter, missions filter, count, the page (team, station and area
+#               joined); no full count
+CHANGELIST_QUERIES = {Visit: 4 + 5, Team: 4 + 4, Assignment: 4 + 4}
 
 
 @pytest.mark.parametrize("rows", [2, 12])
