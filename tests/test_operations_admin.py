@@ -5,9 +5,12 @@ the user's missions."""
 import datetime
 import re
 
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 
-from reports.models import Visit, VisitRevision
+from reports.models import Statement, Visit, VisitRevision
 from reports.services import visit_mark_reviewed
 from tests.factories import PollingStationFactory, UserFactory
 from tests.operations_support import build_operations, file_visit
@@ -89,6 +92,48 @@ def test_histories_and_reviews_name_people_not_accounts(coordinator_client, pers
     page = text_of(coordinator_client.get(reverse("admin:reports_visit_change", args=[visit.pk])))
     assert page.count("Zhang Ming") >= 2, "the reviewer and the history both name the person"
     assert coordinator.username not in page
+
+
+def test_a_statement_s_approval_and_request_name_people_not_accounts(coordinator_client, personas):
+    mission = personas.mission_a
+    head = UserFactory(username="zming", first_name="Zhang", last_name="Ming")
+    coordinator = personas.coordinator
+    coordinator.first_name, coordinator.last_name = "Aigerim", "Seitkali"
+    coordinator.save()
+    statement = Statement.objects.create(
+        mission=mission,
+        kind=Statement.Kind.PRELIMINARY,
+        language="en",
+        version=1,
+        status=Statement.Status.APPROVED,
+        dated_on=datetime.date(2026, 3, 2),
+        requested_by=coordinator,
+        approved_by=head,
+        approved_at=timezone.now(),
+        override_by=head,
+        override_reason="The head of mission read the findings.",
+    )
+    LogEntry.objects.create(
+        user=coordinator,
+        content_type=ContentType.objects.get_for_model(Statement),
+        object_id=str(statement.pk),
+        object_repr=str(statement),
+        action_flag=CHANGE,
+        change_message="Changed the dating.",
+    )
+
+    change = text_of(
+        coordinator_client.get(reverse("admin:reports_statement_change", args=[statement.pk]))
+    )
+    history = text_of(
+        coordinator_client.get(reverse("admin:reports_statement_history", args=[statement.pk]))
+    )
+
+    assert change.count("Zhang Ming") == 2, "approved by, and the override recorded by"
+    assert "Aigerim Seitkali" in change, "requested by"
+    assert head.username not in change
+    assert "Aigerim Seitkali" in history
+    assert coordinator.username not in history
 
 
 def test_the_admin_index_opens_on_the_users_missions(coordinator_client, personas):
