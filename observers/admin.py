@@ -26,8 +26,10 @@ class ParticipationInline(MissionScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Observer)
-class ObserverAdmin(MissionScopedAdmin):
+class ObserverAdmin(LeanChangeListMixin, MissionScopedAdmin):
     ordering = ["full_name", "pk"]
+    list_per_page = 50
+    list_only = ("full_name", "position", "institution", "country")
     list_display = ["full_name", "position", "institution", "country", "mission_count"]
     list_filter = ["country"]
     search_fields = ["full_name", "other_names", "position", "institution"]
@@ -36,8 +38,16 @@ class ObserverAdmin(MissionScopedAdmin):
     def get_queryset(self, request):
         # A person may serve on several missions: staff see those who serve on theirs, and
         # people not yet on any mission (just added, about to be given a participation).
+        # A subquery, not Count() over a join: counting the people then needs no GROUP BY.
+        missions = (
+            Participation.objects.filter(observer=OuterRef("pk"))
+            .order_by()
+            .values("observer")
+            .annotate(total=Count("mission", distinct=True))
+            .values("total")
+        )
         queryset = admin.ModelAdmin.get_queryset(self, request).annotate(
-            mission_total=Count("participations", distinct=True)
+            mission_total=Coalesce(Subquery(missions), 0)
         )
         if request.user.is_superuser:
             return queryset
