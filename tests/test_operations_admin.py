@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from reports.models import Statement, Visit, VisitRevision
 from reports.services import visit_mark_reviewed
-from tests.factories import PollingStationFactory, UserFactory
+from tests.factories import AreaFactory, PollingStationFactory, UserFactory
 from tests.operations_support import build_operations, file_visit
 from tests.visits_support import make_checklist
 
@@ -179,3 +179,33 @@ def test_the_observer_filter_gives_way_to_the_search_when_observers_are_many(
     page = text_of(coordinator_client.get(url))
     assert "By filed by" not in page
     assert "By area" in page
+
+
+def test_the_lists_filters_offer_the_users_own_missions_and_areas_only(
+    coordinator_client, personas
+):
+    mine, theirs = personas.mission_a, personas.mission_b
+    PollingStationFactory(
+        election=mine.election, area=AreaFactory(election=mine.election, name="Alpha Steppe")
+    )
+    PollingStationFactory(
+        election=theirs.election, area=AreaFactory(election=theirs.election, name="Bravo Hills")
+    )
+    # A press officer's place on the other mission gives no coordinator's view of it.
+    personas.coordinator.mission_memberships.create(mission=theirs, role="press")
+
+    pages = {
+        model: text_of(coordinator_client.get(reverse(f"admin:{model}_changelist")))
+        for model in (
+            "stations_pollingstation",
+            "stations_assignment",
+            "observers_participation",
+            "observers_team",
+            "reports_visit",
+        )
+    }
+
+    assert "Alpha Steppe" in pages["stations_pollingstation"]
+    for model, page in pages.items():
+        assert "Bravo Hills" not in page, model
+        assert theirs.name not in page, model
