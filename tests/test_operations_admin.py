@@ -209,3 +209,22 @@ def test_the_lists_filters_offer_the_users_own_missions_and_areas_only(
     for model, page in pages.items():
         assert "Bravo Hills" not in page, model
         assert theirs.name not in page, model
+
+
+def test_the_visit_area_filter_opens_on_regions_and_lists_a_chosen_region_s_parts(
+    coordinator_client, personas
+):
+    election = personas.mission_a.election
+    region = AreaFactory(election=election, name="North", kind="region")
+    AreaFactory(election=election, parent=region, name="Lake District")
+    AreaFactory(election=election, parent=region, name="Hill District")
+
+    def choices(**params) -> list[str]:
+        response = coordinator_client.get(reverse("admin:reports_visit_changelist"), params)
+        specs = response.context["cl"].filter_specs
+        (spec,) = [s for s in specs if getattr(s, "parameter_name", "") == "area"]
+        return [label for _value, label in spec.lookup_choices]
+
+    assert choices() == ["North"]
+    opened = choices(area=region.pk)
+    assert opened == ["North", "North / Hill District", "North / Lake District"]

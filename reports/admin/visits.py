@@ -42,7 +42,11 @@ PHASES = dict(Phase.choices)
 
 
 class AreaFilter(admin.SimpleListFilter):
-    """The areas of the user's missions; choosing a region shows the visits in all its parts."""
+    """The areas of the user's missions; choosing a region shows the visits in all its parts.
+
+    The list opens on the top-level areas (a country's regions, not its hundreds of
+    districts); choosing one lists its parts below it, to narrow down further.
+    """
 
     title = _("area")
     parameter_name = "area"
@@ -53,16 +57,23 @@ class AreaFilter(admin.SimpleListFilter):
         areas = list(
             Area.objects.filter(election__mission__in=missions)
             .order_by("election__mission__name", "path")
-            .values_list("pk", "path", "election_id", "election__mission_id")
+            .values_list("pk", "path", "election_id", "election__mission_id", "parent_id")
         )
         # Kept for queryset(): the chosen area is already in memory, so filtering costs nothing.
-        self.areas = {str(pk): (path, election) for pk, path, election, _mission in areas}
-        if len({election for _pk, _path, election, _mission in areas}) <= 1:
-            return [(str(pk), path) for pk, path, _election, _mission in areas]
+        self.areas = {str(pk): (path, election) for pk, path, election, _m, _p in areas}
+        parents = {pk: parent for pk, _path, _election, _mission, parent in areas}
+        opened, chosen = set(), self.value()
+        current = int(chosen) if chosen and chosen.isdigit() and int(chosen) in parents else None
+        while current is not None:
+            opened.add(current)
+            current = parents.get(current)
+        shown = [row for row in areas if row[4] is None or row[4] in opened]
+        if len({election for _pk, _path, election, _m, _p in areas}) <= 1:
+            return [(str(pk), path) for pk, path, _election, _mission, _parent in shown]
         names = {mission.pk: str(mission) for mission in missions}
         return [
             (str(pk), _("%(area)s (%(mission)s)") % {"area": path, "mission": names[mission]})
-            for pk, path, _election, mission in areas
+            for pk, path, _election, mission, _parent in shown
         ]
 
     def queryset(self, request, queryset):
