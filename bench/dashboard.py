@@ -440,6 +440,13 @@ def main() -> None:
                     f"peak memory grew {grew:6.1f} MiB  ({how})"
                 )
 
+        # The jobs' files are measured, not kept.
+        from reports.models import ExportJob
+
+        for job in ExportJob.objects.filter(mission__slug=SLUG):
+            job.file.delete(save=False)
+            job.delete()
+
     out = PROJECT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "dashboard.json").write_text(json.dumps(figures, indent=2))
