@@ -228,3 +228,27 @@ def test_the_visit_area_filter_opens_on_regions_and_lists_a_chosen_region_s_part
     assert choices() == ["North"]
     opened = choices(area=region.pk)
     assert opened == ["North", "North / Hill District", "North / Lake District"]
+
+
+def test_a_statement_s_times_read_in_the_mission_s_time_zone_in_the_admin(
+    coordinator_client, personas
+):
+    mission = personas.mission_a
+    mission.time_zone = "Asia/Almaty"  # UTC+5
+    mission.save(update_fields=["time_zone"])
+    statement = Statement.objects.create(
+        mission=mission,
+        kind=Statement.Kind.PRELIMINARY,
+        language="en",
+        version=1,
+        status=Statement.Status.APPROVED,
+        dated_on=datetime.date(2026, 3, 2),
+        approved_at=datetime.datetime(2026, 3, 2, 10, 30, tzinfo=datetime.UTC),
+    )
+
+    page = text_of(
+        coordinator_client.get(reverse("admin:reports_statement_change", args=[statement.pk]))
+    )
+
+    assert "15:30" in page
+    assert "10:30" not in page

@@ -172,6 +172,15 @@ class StatementAdmin(MissionScopedAdmin):
             readonly += [name for name in ("place", "dated_on") if name not in readonly]
         return readonly
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is None:
+            return response
+        # Rendered now, so that every time on the page (requested, compiled, approved,
+        # published, embargo) is in the mission's zone, as on the statement pages.
+        with timezone.override(zoneinfo.ZoneInfo(obj.mission.time_zone)):
+            return response.render()
+
     def save_model(self, request, obj, form, change):
         # Only the dating is editable, and only before the worker takes the version: write
         # those two fields, conditionally, never the workflow a worker may be changing.
