@@ -162,3 +162,22 @@ def test_the_worker_reports_its_progress_a_chunk_at_a_time(monkeypatch):
 
     assert told == [10, 20, 30]
     assert len(workbook_rows(handle.read())) == 1 + 35  # the header, then the rows
+
+
+def test_a_job_whose_worker_was_lost_is_written_when_its_task_comes_back(big_mission):
+    from reports.tasks import export_job_task
+
+    job = ExportJob.objects.create(
+        mission=big_mission, kind="answers", format="xlsx", language="en"
+    )
+    ExportJob.objects.filter(pk=job.pk).update(status="running", rows_done=20)
+
+    export_job_task.delay(job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE
+    assert job.rows_done == Answer.objects.filter(visit__mission=big_mission).count()
+    rows = workbook_rows(job.file.read())
+    assert len(rows) == 1 + job.rows_done
+    # Delivered once more, a finished job is left as it is.
+    assert export_job_task.delay(job.pk).get() == "finished already"

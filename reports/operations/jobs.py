@@ -56,12 +56,17 @@ def export_job_send(job_id: int) -> None:
 
 
 def export_job_run(*, job_id: int) -> str:
-    """Write the job's file. Runs once: a second delivery of the task finds it taken."""
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
-        status=ExportJob.Status.RUNNING
-    )
+    """Write the job's file.
+
+    A job found running is written again from the start: its task comes back only when the
+    worker that had it was lost (acks_late, reject_on_worker_lost), or after the broker's
+    visibility timeout, longer than any export. A finished or failed job is left as it is.
+    """
+    claimed = ExportJob.objects.filter(
+        pk=job_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]
+    ).update(status=ExportJob.Status.RUNNING, rows_done=0)
     if not claimed:
-        return "taken"
+        return "finished already"
     job = ExportJob.objects.select_related("mission").get(pk=job_id)
     export = EXPORTS[job.kind]
     jobs = ExportJob.objects.filter(pk=job_id)
