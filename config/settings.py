@@ -412,6 +412,9 @@ OPERATIONS_SILENT_MINUTES = env_int("OPERATIONS_SILENT_MINUTES", 60)
 OPERATIONS_FEED_SECONDS = env_int("OPERATIONS_FEED_SECONDS", 15)
 # Coverage, teams and charts read the whole mission: counted at most this often (0: always).
 OPERATIONS_FIGURES_SECONDS = env_int("OPERATIONS_FIGURES_SECONDS", 30)
+# An XLSX export of more rows than this is written by a worker, its progress shown to the
+# coordinator (a workbook is sent only once finished); CSV exports always stream.
+OPERATIONS_EXPORT_JOB_ROWS = env_int("OPERATIONS_EXPORT_JOB_ROWS", 50_000)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 if OPERATIONS_SILENT_MINUTES < 1 or OPERATIONS_FEED_SECONDS < 1:

@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from missions.admin_lists import LeanChangeListMixin, MissionListFilter
 from missions.imports import MissionImportExportMixin
 from missions.permissions import MANAGE, missions_where
 from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
@@ -24,8 +26,10 @@ class ParticipationInline(MissionScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Observer)
-class ObserverAdmin(MissionScopedAdmin):
+class ObserverAdmin(LeanChangeListMixin, MissionScopedAdmin):
     ordering = ["full_name", "pk"]
+    list_per_page = 50
+    list_only = ("full_name", "position", "institution", "country")
     list_display = ["full_name", "position", "institution", "country", "mission_count"]
     list_filter = ["country"]
     search_fields = ["full_name", "other_names", "position", "institution"]
@@ -34,8 +38,16 @@ class ObserverAdmin(MissionScopedAdmin):
     def get_queryset(self, request):
         # A person may serve on several missions: staff see those who serve on theirs, and
         # people not yet on any mission (just added, about to be given a participation).
+        # A subquery, not Count() over a join: counting the people then needs no GROUP BY.
+        missions = (
+            Participation.objects.filter(observer=OuterRef("pk"))
+            .order_by()
+            .values("observer")
+            .annotate(total=Count("mission", distinct=True))
+            .values("total")
+        )
         queryset = admin.ModelAdmin.get_queryset(self, request).annotate(
-            mission_total=Count("participations", distinct=True)
+            mission_total=Coalesce(Subquery(missions), 0)
         )
         if request.user.is_superuser:
             return queryset
@@ -69,8 +81,9 @@ class DelegationAdmin(MissionScopedAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(MissionImportExportMixin, MissionScopedAdmin):
+class ParticipationAdmin(LeanChangeListMixin, MissionImportExportMixin, MissionScopedAdmin):
     show_full_result_count = False
+    list_per_page = 50
     resource_classes = [ParticipationResource]
     list_display = [
         "observer",
@@ -83,7 +96,7 @@ class ParticipationAdmin(MissionImportExportMixin, MissionScopedAdmin):
         "mission",
     ]
     list_filter = [
-        ("mission", admin.RelatedOnlyFieldListFilter),
+        ("mission", MissionListFilter),
         "accreditation",
         "role",
         ("delegation", admin.RelatedOnlyFieldListFilter),
@@ -96,6 +109,16 @@ class ParticipationAdmin(MissionImportExportMixin, MissionScopedAdmin):
         "delegation__name",
     ]
     list_select_related = ["observer", "delegation", "mission"]
+    list_only = (
+        "role",
+        "accreditation",
+        "accreditation_number",
+        "accredited_on",
+        "observer__full_name",
+        "observer__position",
+        "delegation__name",
+        "mission__name",
+    )
     autocomplete_fields = ["mission", "observer", "delegation", "user"]
     actions = ["accredit", "revoke"]
     fieldsets = [
@@ -197,22 +220,37 @@ class AssignmentInline(MissionScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(MissionScopedAdmin):
+class TeamAdmin(LeanChangeListMixin, MissionScopedAdmin):
     # The mission is read-only once the team exists (MissionScopedAdmin.owner_field): its
     # members and assignments belong to that mission.
     form = TeamForm
     ordering = ["mission", "name"]
     list_display = ["name", "mission", "member_names", "assignment_count"]
-    list_filter = [("mission", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [("mission", MissionListFilter)]
     search_fields = ["name", "members__observer__full_name"]
     list_select_related = ["mission"]
+    list_per_page = 50
+    show_full_result_count = False
+    list_only = ("name", "mission__name")
     autocomplete_fields = ["mission", "members"]
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
-            .annotate(assignment_total=Count("assignments", distinct=True))
+            # A subquery, not Count() over a join: the count of teams then needs no GROUP BY.
+            .annotate(
+                assignment_total=Coalesce(
+                    Subquery(
+                        Assignment.objects.filter(team=OuterRef("pk"))
+                        .order_by()
+                        .values("team")
+                        .annotate(total=Count("pk"))
+                        .values("total")
+                    ),
+                    0,
+                )
+            )
             .prefetch_related(
                 Prefetch(
                     "members",

@@ -871,3 +871,57 @@ class StatementDocument(models.Model):
     @property
     def content_type(self) -> str:
         return self.CONTENT_TYPES[self.format]
+
+
+class ExportJob(models.Model):
+    """An export too large to write while the analyst waits (over OPERATIONS_EXPORT_JOB_ROWS
+    rows): a worker writes the file, counting its rows as it goes, and keeps it here."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Being written")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    mission = models.ForeignKey(
+        "missions.Mission",
+        on_delete=models.CASCADE,
+        related_name="export_jobs",
+        verbose_name=_("mission"),
+    )
+    kind = models.CharField(_("export"), max_length=20)
+    format = models.CharField(_("format"), max_length=10)
+    # The language of the requester's page: the file's headings and labels are in it.
+    language = models.CharField(_("language"), max_length=10)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.mission} — {self.kind}.{self.format}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

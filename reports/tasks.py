@@ -46,6 +46,14 @@ def statement_compile_task(self, statement_id: int) -> str:
         raise self.retry(countdown=max(1, math.ceil(seconds) + 1), exc=busy) from busy
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def export_job_task(job_id: int) -> str:
+    """Write a large export's file (see reports.operations.jobs)."""
+    from reports.operations.jobs import export_job_run
+
+    return export_job_run(job_id=job_id)
+
+
 @shared_task
 def statements_sweep_task() -> dict[str, list]:
     """Send again the compile jobs that were lost, remove the files no document points to

@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import LPad
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Phase
@@ -133,6 +134,14 @@ class PollingStation(models.Model):
         verbose_name = _("polling station")
         verbose_name_plural = _("polling stations")
         ordering = ["election", "number"]
+        indexes = [
+            # The admin's list in natural order of numbers (stations.admin.station_number_order),
+            # its last rows first among equals as the admin breaks ties: read a page, not sort
+            # a country's stations.
+            models.Index(
+                LPad("number", 20, Value("0")), F("id").desc(), name="station_number_natural_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["election", "number"],
@@ -199,6 +208,12 @@ class Assignment(models.Model):
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         ordering = ["date", "team", "station__number"]
+        indexes = [
+            # The admin's list: the plan of each day and phase in the order of its times.
+            models.Index(
+                fields=["date", "phase", "planned_time", "id"], name="assignment_plan_order_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "station", "date", "phase"],

@@ -5,11 +5,14 @@ the user's missions."""
 import datetime
 import re
 
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 
-from reports.models import Visit, VisitRevision
+from reports.models import Statement, Visit, VisitRevision
 from reports.services import visit_mark_reviewed
-from tests.factories import PollingStationFactory, UserFactory
+from tests.factories import AreaFactory, PollingStationFactory, UserFactory
 from tests.operations_support import build_operations, file_visit
 from tests.visits_support import make_checklist
 
@@ -91,6 +94,48 @@ def test_histories_and_reviews_name_people_not_accounts(coordinator_client, pers
     assert coordinator.username not in page
 
 
+def test_a_statement_s_approval_and_request_name_people_not_accounts(coordinator_client, personas):
+    mission = personas.mission_a
+    head = UserFactory(username="zming", first_name="Zhang", last_name="Ming")
+    coordinator = personas.coordinator
+    coordinator.first_name, coordinator.last_name = "Aigerim", "Seitkali"
+    coordinator.save()
+    statement = Statement.objects.create(
+        mission=mission,
+        kind=Statement.Kind.PRELIMINARY,
+        language="en",
+        version=1,
+        status=Statement.Status.APPROVED,
+        dated_on=datetime.date(2026, 3, 2),
+        requested_by=coordinator,
+        approved_by=head,
+        approved_at=timezone.now(),
+        override_by=head,
+        override_reason="The head of mission read the findings.",
+    )
+    LogEntry.objects.create(
+        user=coordinator,
+        content_type=ContentType.objects.get_for_model(Statement),
+        object_id=str(statement.pk),
+        object_repr=str(statement),
+        action_flag=CHANGE,
+        change_message="Changed the dating.",
+    )
+
+    change = text_of(
+        coordinator_client.get(reverse("admin:reports_statement_change", args=[statement.pk]))
+    )
+    history = text_of(
+        coordinator_client.get(reverse("admin:reports_statement_history", args=[statement.pk]))
+    )
+
+    assert change.count("Zhang Ming") == 2, "approved by, and the override recorded by"
+    assert "Aigerim Seitkali" in change, "requested by"
+    assert head.username not in change
+    assert "Aigerim Seitkali" in history
+    assert coordinator.username not in history
+
+
 def test_the_admin_index_opens_on_the_users_missions(coordinator_client, personas):
     response = coordinator_client.get(reverse("admin:index"))
     page = text_of(response)
@@ -134,3 +179,76 @@ def test_the_observer_filter_gives_way_to_the_search_when_observers_are_many(
     page = text_of(coordinator_client.get(url))
     assert "By filed by" not in page
     assert "By area" in page
+
+
+def test_the_lists_filters_offer_the_users_own_missions_and_areas_only(
+    coordinator_client, personas
+):
+    mine, theirs = personas.mission_a, personas.mission_b
+    PollingStationFactory(
+        election=mine.election, area=AreaFactory(election=mine.election, name="Alpha Steppe")
+    )
+    PollingStationFactory(
+        election=theirs.election, area=AreaFactory(election=theirs.election, name="Bravo Hills")
+    )
+    # A press officer's place on the other mission gives no coordinator's view of it.
+    personas.coordinator.mission_memberships.create(mission=theirs, role="press")
+
+    pages = {
+        model: text_of(coordinator_client.get(reverse(f"admin:{model}_changelist")))
+        for model in (
+            "stations_pollingstation",
+            "stations_assignment",
+            "observers_participation",
+            "observers_team",
+            "reports_visit",
+        )
+    }
+
+    assert "Alpha Steppe" in pages["stations_pollingstation"]
+    for model, page in pages.items():
+        assert "Bravo Hills" not in page, model
+        assert theirs.name not in page, model
+
+
+def test_the_visit_area_filter_opens_on_regions_and_lists_a_chosen_region_s_parts(
+    coordinator_client, personas
+):
+    election = personas.mission_a.election
+    region = AreaFactory(election=election, name="North", kind="region")
+    AreaFactory(election=election, parent=region, name="Lake District")
+    AreaFactory(election=election, parent=region, name="Hill District")
+
+    def choices(**params) -> list[str]:
+        response = coordinator_client.get(reverse("admin:reports_visit_changelist"), params)
+        specs = response.context["cl"].filter_specs
+        (spec,) = [s for s in specs if getattr(s, "parameter_name", "") == "area"]
+        return [label for _value, label in spec.lookup_choices]
+
+    assert choices() == ["North"]
+    opened = choices(area=region.pk)
+    assert opened == ["North", "North / Hill District", "North / Lake District"]
+
+
+def test_a_statement_s_times_read_in_the_mission_s_time_zone_in_the_admin(
+    coordinator_client, personas
+):
+    mission = personas.mission_a
+    mission.time_zone = "Asia/Almaty"  # UTC+5
+    mission.save(update_fields=["time_zone"])
+    statement = Statement.objects.create(
+        mission=mission,
+        kind=Statement.Kind.PRELIMINARY,
+        language="en",
+        version=1,
+        status=Statement.Status.APPROVED,
+        dated_on=datetime.date(2026, 3, 2),
+        approved_at=datetime.datetime(2026, 3, 2, 10, 30, tzinfo=datetime.UTC),
+    )
+
+    page = text_of(
+        coordinator_client.get(reverse("admin:reports_statement_change", args=[statement.pk]))
+    )
+
+    assert "15:30" in page
+    assert "10:30" not in page

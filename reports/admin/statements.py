@@ -126,15 +126,15 @@ class StatementAdmin(MissionScopedAdmin):
                 "fields": [
                     "assessment",
                     "override_reason",
-                    "override_by",
-                    "approved_by",
+                    "override_by_name",
+                    "approved_by_name",
                     "approved_at",
                     "published_at",
                     "embargo_until",
                 ]
             },
         ),
-        (_("Request"), {"fields": ["requested_by", "requested_at"]}),
+        (_("Request"), {"fields": ["requested_by_name", "requested_at"]}),
     ]
     # The workflow (compiling, assessing, approving, publishing) has its own services and
     # pages; the admin changes at most where and when a version still queued is dated.
@@ -151,12 +151,12 @@ class StatementAdmin(MissionScopedAdmin):
         "attempts",
         "assessment",
         "override_reason",
-        "override_by",
-        "approved_by",
+        "override_by_name",
+        "approved_by_name",
         "approved_at",
         "published_at",
         "embargo_until",
-        "requested_by",
+        "requested_by_name",
         "requested_at",
     ]
 
@@ -171,6 +171,15 @@ class StatementAdmin(MissionScopedAdmin):
             # Its documents already say where and when: a change would not reach them.
             readonly += [name for name in ("place", "dated_on") if name not in readonly]
         return readonly
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is None:
+            return response
+        # Rendered now, so that every time on the page (requested, compiled, approved,
+        # published, embargo) is in the mission's zone, as on the statement pages.
+        with timezone.override(zoneinfo.ZoneInfo(obj.mission.time_zone)):
+            return response.render()
 
     def save_model(self, request, obj, form, change):
         # Only the dating is editable, and only before the worker takes the version: write
@@ -217,6 +226,19 @@ class StatementAdmin(MissionScopedAdmin):
             _moment(statement.approved_at, statement.mission.time_zone),
             person_name(statement.approved_by) or "—",
         )
+
+    # People by their names (Zhang Ming), not their account names.
+    @admin.display(description=Statement._meta.get_field("override_by").verbose_name)
+    def override_by_name(self, statement: Statement) -> str:
+        return person_name(statement.override_by) or "—"
+
+    @admin.display(description=Statement._meta.get_field("approved_by").verbose_name)
+    def approved_by_name(self, statement: Statement) -> str:
+        return person_name(statement.approved_by) or "—"
+
+    @admin.display(description=Statement._meta.get_field("requested_by").verbose_name)
+    def requested_by_name(self, statement: Statement) -> str:
+        return person_name(statement.requested_by) or "—"
 
     @admin.display(description=_("coordinator page"))
     def coordinator_page(self, statement: Statement) -> str:

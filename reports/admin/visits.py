@@ -22,10 +22,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from missions.admin_lists import LeanChangeListMixin, MissionListFilter
+from missions.models import Mission, Phase
 from missions.permissions import MANAGE, missions_where
 from missions.scoping import MissionScopedAdmin
-from observers.models import Participation
-from reports.models import Answer, Incident, Visit, VisitRevision
+from observers.models import Observer, Participation
+from reports.models import Answer, Checklist, Incident, Visit, VisitRevision
 from reports.services import visit_mark_reviewed, visit_send_back
 from reports.templatetags.people import person_name
 from stations.admin import station_number_order
@@ -36,31 +38,42 @@ FILER_CHOICES_LIMIT = 200
 # A search matching more stations or observers than this is looked up as a subquery.
 SEARCH_LIMIT = 2000
 SEND_BACK = "_send_back"
+PHASES = dict(Phase.choices)
 
 
 class AreaFilter(admin.SimpleListFilter):
-    """The areas of the user's missions; choosing a region shows the visits in all its parts."""
+    """The areas of the user's missions; choosing a region shows the visits in all its parts.
+
+    The list opens on the top-level areas (a country's regions, not its hundreds of
+    districts); choosing one lists its parts below it, to narrow down further.
+    """
 
     title = _("area")
     parameter_name = "area"
 
     def lookups(self, request, model_admin):
+        # Plain rows, not objects: a country has hundreds of areas, read on every page.
+        missions = missions_where(request.user, MANAGE)
         areas = list(
-            Area.objects.filter(election__mission__in=missions_where(request.user, MANAGE))
-            .select_related("election__mission")
+            Area.objects.filter(election__mission__in=missions)
             .order_by("election__mission__name", "path")
+            .values_list("pk", "path", "election_id", "election__mission_id", "parent_id")
         )
         # Kept for queryset(): the chosen area is already in memory, so filtering costs nothing.
-        self.areas = {str(area.pk): area for area in areas}
-        several = len({area.election_id for area in areas}) > 1
+        self.areas = {str(pk): (path, election) for pk, path, election, _m, _p in areas}
+        parents = {pk: parent for pk, _path, _election, _mission, parent in areas}
+        opened, chosen = set(), self.value()
+        current = int(chosen) if chosen and chosen.isdigit() and int(chosen) in parents else None
+        while current is not None:
+            opened.add(current)
+            current = parents.get(current)
+        shown = [row for row in areas if row[4] is None or row[4] in opened]
+        if len({election for _pk, _path, election, _m, _p in areas}) <= 1:
+            return [(str(pk), path) for pk, path, _election, _mission, _parent in shown]
+        names = {mission.pk: str(mission) for mission in missions}
         return [
-            (
-                str(area.pk),
-                _("%(area)s (%(mission)s)") % {"area": area.path, "mission": area.election.mission}
-                if several
-                else area.path,
-            )
-            for area in areas
+            (str(pk), _("%(area)s (%(mission)s)") % {"area": path, "mission": names[mission]})
+            for pk, path, _election, mission, _parent in shown
         ]
 
     def queryset(self, request, queryset):
@@ -69,11 +82,12 @@ class AreaFilter(admin.SimpleListFilter):
         area = self.areas.get(self.value())
         if area is None:
             return queryset.none()
+        path, election = area
         return queryset.filter(
-            Q(station__area=area)
+            Q(station__area=self.value())
             | Q(
-                station__area__election=area.election_id,
-                station__area__path__startswith=area.path + PATH_SEPARATOR,
+                station__area__election=election,
+                station__area__path__startswith=path + PATH_SEPARATOR,
             )
         )
 
@@ -90,16 +104,18 @@ class FiledByFilter(admin.RelatedOnlyFieldListFilter):
         # Each observer of the user's missions probed for a visit (an index), rather than
         # every visit read for its observer.
         missions = missions_where(request.user, MANAGE)
-        participations = list(
-            Participation.objects.filter(
-                Exists(Visit.objects.filter(filed_by=OuterRef("pk"))), mission__in=missions
-            )
-            .select_related("observer")
-            .order_by("observer__full_name", "pk")[: FILER_CHOICES_LIMIT + 1]
+        filers = Participation.objects.filter(
+            Exists(Visit.objects.filter(filed_by=OuterRef("pk"))), mission__in=missions
         )
-        if len(participations) > FILER_CHOICES_LIMIT:
+        # Names as plain rows, read from the people (each in the reader's language).
+        names = list(
+            Observer.objects.filter(participations__in=filers)
+            .order_by("full_name", "participations__pk")
+            .values_list("participations__pk", "full_name")[: FILER_CHOICES_LIMIT + 1]
+        )
+        if len(names) > FILER_CHOICES_LIMIT:
             return []
-        return [(p.pk, p.observer.full_name) for p in participations]
+        return names
 
     def has_output(self):
         return bool(self.lookup_choices) or self.lookup_val is not None
@@ -144,7 +160,7 @@ class SendBackForm(forms.Form):
 
 
 @admin.register(Visit)
-class VisitAdmin(MissionScopedAdmin):
+class VisitAdmin(LeanChangeListMixin, MissionScopedAdmin):
     mission_lookup = "mission"
     form = VisitReviewForm
     change_form_template = "admin/reports/visit/change_form.html"
@@ -161,7 +177,7 @@ class VisitAdmin(MissionScopedAdmin):
     ]
     list_display_links = ["station_number"]
     list_filter = [
-        ("mission", admin.RelatedOnlyFieldListFilter),
+        ("mission", MissionListFilter),
         AreaFilter,
         "checklist__phase",
         ("filed_by", FiledByFilter),
@@ -176,7 +192,21 @@ class VisitAdmin(MissionScopedAdmin):
         "filed_by__observer__other_names",
     ]
     search_help_text = _("Polling station number or name, or the observer's name.")
-    list_select_related = ["mission", "station__area", "checklist", "filed_by__observer"]
+    # The checklist's phase and the mission's time zone come by per-row subqueries
+    # (changelist_rows): with them joined too, planning the page took longer than reading it.
+    list_select_related = ["station__area", "filed_by__observer"]
+    list_only = (
+        "mission_id",
+        "checklist_id",
+        "arrived_at",
+        "has_concerns",
+        "review",
+        "station__number",
+        "station__name",  # the row's checkbox is labelled with the visit's name
+        "station__area__name",
+        "station__area__path",
+        "filed_by__observer__full_name",
+    )
     list_per_page = 50
     # Counting every visit of a national mission twice per page is the slowest part of it.
     show_full_result_count = False
@@ -278,6 +308,16 @@ class VisitAdmin(MissionScopedAdmin):
         )
         return (
             super().get_queryset(request).annotate(incident_total=Coalesce(Subquery(incidents), 0))
+        )
+
+    def changelist_rows(self, request, queryset):
+        return queryset.annotate(
+            checklist_phase=Subquery(
+                Checklist.objects.filter(pk=OuterRef("checklist_id")).values("phase")
+            ),
+            mission_zone=Subquery(
+                Mission.objects.filter(pk=OuterRef("mission_id")).values("time_zone")
+            ),
         )
 
     def get_object(self, request, object_id, from_field=None):
@@ -389,7 +429,8 @@ class VisitAdmin(MissionScopedAdmin):
 
     @admin.display(description=_("phase"), ordering="checklist__phase")
     def phase(self, visit):
-        return visit.checklist.get_phase_display()
+        phase = getattr(visit, "checklist_phase", None) or visit.checklist.phase
+        return PHASES.get(phase, phase)
 
     @admin.display(description=_("filed by"), ordering="filed_by__observer__full_name")
     def filed_by_name(self, visit):
@@ -400,7 +441,8 @@ class VisitAdmin(MissionScopedAdmin):
         # Short: the day and the clock in the mission's zone, e.g. “20 Nov 19:40”.
         if visit.arrived_at is None:
             return "—"
-        local = timezone.localtime(visit.arrived_at, zoneinfo.ZoneInfo(visit.mission.time_zone))
+        zone = getattr(visit, "mission_zone", None) or visit.mission.time_zone
+        local = timezone.localtime(visit.arrived_at, zoneinfo.ZoneInfo(zone))
         return formats.date_format(local, "j M H:i")
 
     @admin.display(description=_("incidents"), ordering="incident_total")

@@ -308,15 +308,38 @@ class Export:
     slug: str
     title: str
     rows: Callable[[Mission], Iterator[list]]
+    # How many rows (besides the header) the export has: decides whether it is written by a
+    # worker (over OPERATIONS_EXPORT_JOB_ROWS) and measures the worker's progress.
+    count: Callable[[Mission], int]
 
 
 EXPORTS = {
     export.slug: export
     for export in (
-        Export("visits", _("Visits, one column per question"), visits_wide),
-        Export("answers", _("Answers, one row each"), answers_long),
-        Export("incidents", _("Incidents and complaints"), incidents),
-        Export("coverage", _("Coverage by polling station"), coverage),
+        Export(
+            "visits",
+            _("Visits, one column per question"),
+            visits_wide,
+            lambda mission: Visit.objects.filter(mission=mission).count(),
+        ),
+        Export(
+            "answers",
+            _("Answers, one row each"),
+            answers_long,
+            lambda mission: Answer.objects.filter(visit__mission=mission).count(),
+        ),
+        Export(
+            "incidents",
+            _("Incidents and complaints"),
+            incidents,
+            lambda mission: Incident.objects.filter(visit__mission=mission).count(),
+        ),
+        Export(
+            "coverage",
+            _("Coverage by polling station"),
+            coverage,
+            lambda mission: PollingStation.objects.filter(election__mission=mission).count(),
+        ),
     )
 }
 FORMATS = ("csv", "xlsx")
@@ -359,13 +382,21 @@ def _xlsx_value(value):
 XLSX_MAX_ROWS = 1_048_576
 
 
-def xlsx_file(rows: Iterator[list], title: str, max_rows: int = XLSX_MAX_ROWS):
-    """Write the rows to an XLSX workbook in a temporary file and return it, rewound."""
+def xlsx_file(
+    rows: Iterator[list],
+    title: str,
+    max_rows: int = XLSX_MAX_ROWS,
+    progress: Callable[[int], None] | None = None,
+):
+    """Write the rows to an XLSX workbook in a temporary file and return it, rewound.
+
+    `progress`, if given, is told how many rows are written every CHUNK rows.
+    """
     workbook = Workbook(write_only=True)
     rows = iter(rows)
     header = [_xlsx_value(value) for value in next(rows, [])]
     sheet, written, sheets = None, max_rows, 0
-    for row in rows:
+    for done, row in enumerate(rows, start=1):
         if written == max_rows:
             sheets += 1
             sheet = workbook.create_sheet(title=f"{title}-{sheets}"[:31] if sheets > 1 else title)
@@ -373,6 +404,8 @@ def xlsx_file(rows: Iterator[list], title: str, max_rows: int = XLSX_MAX_ROWS):
             written = 1
         sheet.append([_xlsx_value(value) for value in row])
         written += 1
+        if progress is not None and done % CHUNK == 0:
+            progress(done)
     if sheet is None:
         workbook.create_sheet(title=title[:31]).append(header)
     # Deleted when closed; the response closes it after sending.

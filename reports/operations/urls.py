@@ -12,4 +12,7 @@ urlpatterns = [
     path("concerns-chart/", views.concern_chart, name="concern_chart"),
     path("stations.json", views.map_stations, name="map_stations"),
     path("exports/<slug:kind>.<str:format>", views.export, name="export"),
+    path("exports/jobs/<int:pk>/", views.export_job, name="export_job"),
+    path("exports/jobs/<int:pk>/status", views.export_job_status, name="export_job_status"),
+    path("exports/jobs/<int:pk>/file", views.export_job_file, name="export_job_file"),
 ]

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from missions.models import Election
-from reports.operations import charts, exports, selectors
+from reports.models import ExportJob
+from reports.operations import charts, exports, jobs, selectors
 from reports.statements.views import StaffAccess, coordinator_page
 
 # The concern chart reads every answer of the mission: computed at most this often.
@@ -139,13 +140,39 @@ def map_stations(request: HttpRequest, access: StaffAccess):
     return JsonResponse({"stations": list(selectors.station_statuses(access.mission))})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @coordinator_page
 def export(request: HttpRequest, access: StaffAccess, kind: str, format: str):
+    """The export as a file; one too large to write while the analyst waits (an XLSX of more
+    than OPERATIONS_EXPORT_JOB_ROWS rows) is offered as a job, which a POST starts."""
     table = exports.EXPORTS.get(kind)
     if table is None or format not in exports.FORMATS:
         raise Http404
     mission = access.mission
+    if jobs.export_needs_job(export=table, format=format, mission=mission):
+        if request.method == "POST":
+            job = jobs.export_job_request(
+                mission=mission,
+                kind=kind,
+                format=format,
+                user=request.user,
+                language=translation.get_language(),
+            )
+            return redirect("operations:export_job", mission.slug, job.pk)
+        return render(
+            request,
+            "reports/operations/export_job_offer.html",
+            {
+                "mission": mission,
+                "export": table,
+                "format": format,
+                "rows": table.count(mission),
+                "limit": settings.OPERATIONS_EXPORT_JOB_ROWS,
+                "recent": ExportJob.objects.filter(mission=mission, kind=kind, format=format)[:5],
+            },
+        )
+    if request.method == "POST":
+        return redirect("operations:export", mission.slug, kind, format)
     filename = f"{mission.slug}-{table.slug}.{format}"
     rows = table.rows(mission)
     if format == "csv":
@@ -158,5 +185,58 @@ def export(request: HttpRequest, access: StaffAccess, kind: str, format: str):
         exports.xlsx_file(rows, table.slug),
         as_attachment=True,
         filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX_TYPE,
+    )
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _job(access: StaffAccess, pk: int) -> ExportJob:
+    # Another mission's job is not found, whoever asks.
+    return get_object_or_404(
+        ExportJob.objects.select_related("mission"), mission=access.mission, pk=pk
+    )
+
+
+def _job_status(job: ExportJob) -> dict:
+    return {
+        "status": job.status,
+        "rows_done": job.rows_done,
+        "rows_total": job.rows_total,
+        "percent": job.percent,
+    }
+
+
+@require_GET
+@coordinator_page
+def export_job(request: HttpRequest, access: StaffAccess, pk: int):
+    """A large export's progress, then its file."""
+    job = _job(access, pk)
+    export = exports.EXPORTS.get(job.kind)
+    return render(
+        request,
+        "reports/operations/export_job.html",
+        {"mission": access.mission, "job": job, "export": export},
+    )
+
+
+@require_GET
+@coordinator_page
+def export_job_status(request: HttpRequest, access: StaffAccess, pk: int):
+    """The job's progress, for its page to follow without reloading."""
+    return JsonResponse(_job_status(_job(access, pk)))
+
+
+@require_GET
+@coordinator_page
+def export_job_file(request: HttpRequest, access: StaffAccess, pk: int):
+    job = _job(access, pk)
+    if job.status != ExportJob.Status.DONE or not job.file:
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=f"{job.mission.slug}-{job.kind}.{job.format}",
+        content_type=XLSX_TYPE,
     )
