@@ -485,12 +485,23 @@ def files_on_disk(settings, tmp_path):
     return tmp_path
 
 
+def test_the_command_refuses_to_record_a_version_as_asked_by_someone_else(db, eager_tasks):
+    MissionFactory(slug="mission-a")
+    UserFactory(username="reader")
+
+    with pytest.raises(CommandError, match="reader does not coordinate mission-a"):
+        call_command("compile_statement", "--mission=mission-a", "--kind=final", "--user=reader")
+
+    assert not Statement.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_command_waits_for_the_version_and_prints_the_paths_of_its_documents(
     eager_tasks, files_on_disk, capsys
 ):
-    MissionFactory(slug="mission-a")
-    UserFactory(username="coordinator-a")
+    mission = MissionFactory(slug="mission-a")
+    coordinator = UserFactory(username="coordinator-a")
+    MembershipFactory(mission=mission, user=coordinator, role=MissionMembership.Role.COORDINATOR)
 
     call_command(
         "compile_statement",

@@ -1,6 +1,6 @@
 import time
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -63,6 +63,11 @@ class Command(BaseCommand):
                 ]
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
+        except PermissionDenied:
+            raise CommandError(
+                _("%(user)s does not coordinate %(mission)s.")
+                % {"user": user, "mission": target.slug}
+            ) from None
         for statement in statements:
             self._report(statement, target, wait, timeout)
 
