@@ -10,10 +10,20 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from config.celery import app as celery_app
 from reports.models import Answer, ExportJob
 from reports.operations import exports
 from tests.factories import MembershipFactory, MissionFactory, UserFactory
 from tests.operations_support import build_operations
+
+
+@pytest.fixture(autouse=True)
+def jobs_in_process():
+    """Run the export jobs in-process even when REDIS_URL points the suite at a real broker."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
 
 
 def export_url(mission, kind: str = "answers", format: str = "xlsx") -> str:
