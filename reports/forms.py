@@ -98,6 +98,18 @@ def answer_field(question: Question) -> forms.Field:
     return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, **common)
 
 
+def answer_fields(questions: list[Question]) -> dict[str, forms.Field]:
+    """The answer fields of a checklist's questions, each followed by its "not observed" box."""
+    fields: dict[str, forms.Field] = {}
+    for question in questions:
+        fields[ANSWER_PREFIX + question.code] = answer_field(question)
+        if question.not_observed:
+            fields[NOT_OBSERVED_PREFIX + question.code] = forms.BooleanField(
+                label=_("Not observed"), required=False
+            )
+    return fields
+
+
 def answer_to_json(question: Question, value: Any) -> Any:
     if value in (None, "", []):
         return None
@@ -117,6 +129,8 @@ def answer_from_json(question: Question, value: Any) -> Any:
 class VisitForm(forms.Form):
     # A visit the observer filed that this one likely repeats, once the service said so.
     duplicate: Visit | None = None
+    # True in a class made by visit_form_class: its answer fields are declared, not built.
+    answers_declared = False
 
     key = forms.UUIDField(widget=forms.HiddenInput)
     station = forms.CharField(
@@ -171,12 +185,8 @@ class VisitForm(forms.Form):
             self.fields[name].widget.attrs.update(
                 min=f"{mission.starts_on:%Y-%m-%d}T00:00", max=f"{mission.ends_on:%Y-%m-%d}T23:59"
             )
-        for question in questions:
-            self.fields[ANSWER_PREFIX + question.code] = answer_field(question)
-            if question.not_observed:
-                self.fields[NOT_OBSERVED_PREFIX + question.code] = forms.BooleanField(
-                    label=_("Not observed"), required=False
-                )
+        if not self.answers_declared:
+            self.fields.update(answer_fields(questions))
 
     @classmethod
     def initial_for_new(cls, mission: Mission, station: PollingStation | None = None) -> dict:
@@ -389,3 +399,16 @@ def incident_initial(visit: Visit) -> list[dict[str, Any]]:
         }
         for incident in visit.incidents.all()
     ]
+
+
+def visit_form_class(checklist: Checklist, questions: list[Question]) -> type[VisitForm]:
+    """A VisitForm with the checklist's answer fields declared, in the current language.
+
+    Built once per frozen checklist version and language (reports.checklist_cache): each form
+    made from it gets its own copies of the fields, as of any declared field.
+    """
+    return type(
+        f"VisitForm{checklist.pk}",
+        (VisitForm,),
+        {"answers_declared": True, **answer_fields(questions)},
+    )

@@ -335,9 +335,12 @@ def _content_save(
     answers, incidents = content
     Answer.objects.bulk_create(answers)
     Incident.objects.bulk_create(incidents)
-    # The concern answers' ids exist only now: kept with the visit for the findings.
-    visit.concerns = [[a.question_id, a.pk] for a in answers if a.is_concern]
-    Visit.objects.filter(pk=visit.pk).update(concerns=visit.concerns)
+    # The concern answers' ids exist only now: kept with the visit for the findings. A new
+    # visit was inserted with none, so one without concern answers needs no second write.
+    concerns = [[a.question_id, a.pk] for a in answers if a.is_concern]
+    if replacing or concerns != visit.concerns:
+        visit.concerns = concerns
+        Visit.objects.filter(pk=visit.pk).update(concerns=concerns)
     members = {visit.filed_by_id, *(p.pk for p in observers)}
     if replacing:
         visit.observers.set(members)
