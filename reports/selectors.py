@@ -1,8 +1,8 @@
 """Reads behind the observer pages, each with the joins its page needs."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -63,10 +63,10 @@ def visits_of(participation: Participation) -> QuerySet[Visit]:
     )
 
 
-def _total(model, **link) -> Coalesce:
-    """How many rows of `model` belong to the visit of the outer query."""
-    rows = model.objects.filter(**{name: OuterRef(value) for name, value in link.items()})
-    return Coalesce(Subquery(rows.order_by().values(*link).annotate(n=Count("*")).values("n")), 0)
+def _rows_of_visit(model, where: str = "") -> str:
+    """SQL counting the rows of `model` that belong to the visit of the outer query."""
+    table, visit = model._meta.db_table, Visit._meta.db_table
+    return f"SELECT COUNT(*) FROM {table} WHERE {table}.visit_id = {visit}.id{where}"
 
 
 def visit_for(*, participation: Participation, pk: int) -> Visit:
@@ -74,29 +74,36 @@ def visit_for(*, participation: Participation, pk: int) -> Visit:
 
     Its questions come from the frozen checklist version (reports.checklist_cache), so the
     answers are read alone; incidents, attachments and a team are read only when the visit
-    has them, which the visit's own row counts.
+    has them, which the visit's row counts (in plain SQL: nothing for Django to copy).
     """
     from reports.checklist_cache import used_questions
 
-    Observers = Visit.observers.through
+    team = Visit.observers.through
     visit = (
-        Visit.objects.filter(
-            Q(filed_by=participation)
-            | Exists(Observers.objects.filter(visit=OuterRef("pk"), participation=participation)),
-            mission=participation.mission_id,
-            pk=pk,
-        )
-        .select_related("station__area", "checklist", "filed_by__observer", "reviewed_by")
+        Visit.objects.filter(mission=participation.mission_id, pk=pk)
+        .select_related("station__area", "checklist", "filed_by__observer")
         .annotate(
-            incident_total=_total(Incident, visit="pk"),
-            attachment_total=_total(Attachment, visit="pk"),
-            observer_total=_total(Observers, visit="pk"),
-            filer_observes=Exists(
-                Observers.objects.filter(visit=OuterRef("pk"), participation=OuterRef("filed_by"))
+            incident_total=RawSQL(_rows_of_visit(Incident), ()),
+            attachment_total=RawSQL(_rows_of_visit(Attachment), ()),
+            observer_total=RawSQL(_rows_of_visit(team), ()),
+            # The observer is on the visit's team (or its filer, checked below).
+            observes=RawSQL(
+                _rows_of_visit(team, f" AND {team._meta.db_table}.participation_id = %s"),
+                (participation.pk,),
+            ),
+            filer_observes=RawSQL(
+                _rows_of_visit(
+                    team,
+                    f" AND {team._meta.db_table}.participation_id"
+                    f" = {Visit._meta.db_table}.filed_by_id",
+                ),
+                (),
             ),
         )
         .first()
     )
+    if visit is not None and visit.filed_by_id != participation.pk and not visit.observes:
+        visit = None
     if visit is None:
         raise Http404
     questions = used_questions(visit.checklist)
