@@ -178,7 +178,9 @@ def visit_file(request, slug: str):
                 participation=participation,
             )
             incidents = IncidentFormSet(
-                request.POST, prefix="incidents", form_kwargs={"questions": questions}
+                request.POST,
+                prefix="incidents",
+                form_kwargs=checklist_cache.incident_form_kwargs(checklist, questions),
             )
             filed = written(
                 form,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.http import Http404
 from django.utils import translation
 
-from reports.forms import VisitForm, visit_form_class
+from reports.forms import VisitForm, incident_question_choices, visit_form_class
 from reports.models import Checklist, Question
 from reports.selectors import questions_of
 
@@ -28,8 +28,10 @@ class FrozenChecklist:
     checklist: Checklist
     questions: list[Question]
     by_pk: dict[int, Question]
-    # One form class per language: the fields carry the questions' texts in it.
+    # One form class per language: the fields carry the questions' texts in it; the same
+    # for the questions an incident may relate to.
     form_classes: dict[str, type[VisitForm]] = field(default_factory=dict)
+    incident_choices: dict[str, list] = field(default_factory=dict)
 
 
 _frozen: dict[int, FrozenChecklist] = {}
@@ -95,6 +97,23 @@ def form_class(checklist: Checklist, questions: list[Question]) -> type[VisitFor
         with _lock:
             form = entry.form_classes.setdefault(language, form)
     return form
+
+
+def incident_form_kwargs(checklist: Checklist, questions: list[Question]) -> dict:
+    """What each incident form of a visit of this version takes: its questions, and the
+    choices they make in the current language, kept when the version is."""
+    kwargs: dict = {"questions": questions}
+    entry = _kept(checklist.pk, checklist.mission_id)
+    if entry is not None and entry.questions is questions:
+        language = translation.get_language() or ""
+        choices = entry.incident_choices.get(language)
+        if choices is None:
+            choices = incident_question_choices(questions)
+            with _lock:
+                choices = entry.incident_choices.setdefault(language, choices)
+        # Each form gets its own list: a field's choices are its own.
+        kwargs["question_choices"] = list(choices)
+    return kwargs
 
 
 def forget() -> None:

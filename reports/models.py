@@ -491,9 +491,9 @@ class Answer(models.Model):
             return str(_("Not observed"))
         if value == "":
             return "—"
-        labels = dict(self.question.choice_labels())
         if self.question.kind == Question.Kind.YES_NO:
             return str(_("Yes") if value == "yes" else _("No"))
+        labels = dict(self.question.choice_labels())
         if isinstance(value, list):
             return ", ".join(str(labels.get(item, item)) for item in value)
         return str(labels.get(value, value))

@@ -196,7 +196,9 @@ def visit_new(request, participation):
         return redirect("reports:visit_detail", slug=mission.slug, pk=visit.pk)
 
     form = Form(initial=VisitForm.initial_for_new(mission, station), **form_kwargs)
-    incidents = IncidentFormSet(prefix="incidents", form_kwargs={"questions": questions})
+    incidents = IncidentFormSet(
+        prefix="incidents", form_kwargs=checklist_cache.incident_form_kwargs(checklist, questions)
+    )
     return _form_page(request, participation, form=form, incidents=incidents)
 
 
@@ -205,7 +207,11 @@ def _bound_forms(
 ) -> tuple[VisitForm, IncidentFormSet]:
     form = Form(request.POST, request.FILES, **form_kwargs)
     incidents = IncidentFormSet(
-        request.POST, prefix="incidents", form_kwargs={"questions": form_kwargs["questions"]}
+        request.POST,
+        prefix="incidents",
+        form_kwargs=checklist_cache.incident_form_kwargs(
+            form_kwargs["checklist"], form_kwargs["questions"]
+        ),
     )
     return form, incidents
 
@@ -265,7 +271,9 @@ def visit_edit(request, participation, pk: int):
         return redirect("reports:visit_detail", slug=participation.mission.slug, pk=pk)
     form = Form(initial=VisitForm.initial_for_visit(visit), **form_kwargs)
     incidents = IncidentFormSet(
-        prefix="incidents", initial=incident_initial(visit), form_kwargs={"questions": questions}
+        prefix="incidents",
+        initial=incident_initial(visit),
+        form_kwargs=checklist_cache.incident_form_kwargs(visit.checklist, questions),
     )
     return _form_page(request, participation, form=form, incidents=incidents, visit=visit)
 
