@@ -249,10 +249,11 @@ def test_filing_a_visit_and_loading_its_page_take_the_same_queries_however_long_
     observer_client.get(url + f"?checklist={checklist.pk}")  # the process keeps the version
     data = filing_form(checklist, station)
 
-    # PAGE_START, then: the station, a likely duplicate looked for, and in one transaction
-    # the visit, its answers, its observer row and its history row. No key is looked up
-    # first (the key's unique constraint decides), no checklist or question read (the
-    # version is frozen and kept), no concerns written back (there are none).
+    # PAGE_START, then: the station, a likely duplicate (or the key's visit, for a retry)
+    # looked for, and in one transaction the visit, its answers, its observer row and its
+    # history row. No key is looked up apart (that query and the key's unique constraint
+    # decide), no checklist or question read (the version is frozen and kept), no concerns
+    # written back (there are none).
     with django_assert_num_queries(PAGE_START + 2 + 6):  # savepoint + 4 inserts + release
         response = observer_client.post(url, data)
     visit = Visit.objects.get(station=station)
