@@ -374,6 +374,7 @@ def mission_build(args: argparse.Namespace) -> dict:
         "day": day,
         "checklist_id": checklist.pk,
         "checklist_source": checklist_source,
+        "rules": checklist.rules,
         "questions": [
             {
                 "code": q.code,
@@ -478,6 +479,46 @@ def postgres_pids(database: str) -> list[int]:
 # Load generation
 
 
+def rules_keep(world: dict, values: dict[str, list[str]]) -> None:
+    """Make random answers keep the checklist's rules between answers, as an observer's do.
+
+    For each rule whose `when` holds and whose `require` does not, the required question is
+    answered the way the rule asks (reports/rules.py reads the same conditions).
+    """
+    from reports.rules import condition_holds
+
+    kinds = {q["code"]: q for q in world["questions"]}
+
+    def value(code: str):
+        chosen = values.get(code, [])
+        if kinds[code]["kind"] == "multiple":
+            return chosen
+        return chosen[0] if chosen else None
+
+    for rule in world.get("rules") or []:
+        when, require = rule["when"], rule["require"]
+        if when["question"] not in kinds or require["question"] not in kinds:
+            continue
+        if not condition_holds(when, value(when["question"])):
+            continue
+        code = require["question"]
+        if condition_holds(require, value(code)):
+            continue
+        question = kinds[code]
+        if "answer" in require:
+            values[code] = [str(require["answer"][0])]
+        elif "not" in require:
+            refused = {str(item) for item in require["not"]}
+            choices = [c for c in question["choices"] if c not in refused]
+            values[code] = choices[:1]
+        elif "above" in require:
+            values[code] = [str(int(float(require["above"])) + 1)]
+        elif "at_most" in require:
+            values[code] = [str(int(float(require["at_most"])))]
+        else:  # answered
+            values[code] = [question["choices"][0] if question["choices"] else "1"]
+
+
 class Client:
     """One observer's phone: its own connection, cookies, CSRF token and random stream."""
 
@@ -580,23 +621,26 @@ class Client:
             ("ballots_issued", str(r.randrange(0, voters))),
             ("notes", "Queue outside at arrival; the chair answered all our questions."),
         ]
+        values: dict[str, list[str]] = {}
         for question in world["questions"]:
-            name = "q_" + question["code"]
             kind = question["kind"]
             if kind == "yes_no":
-                fields.append((name, "yes" if r.random() < 0.9 else "no"))
+                chosen = ["yes" if r.random() < 0.9 else "no"]
             elif kind == "single":
-                fields.append((name, r.choice(question["choices"])))
+                chosen = [r.choice(question["choices"])]
             elif kind == "multiple":
-                for value in r.sample(question["choices"], k=min(2, len(question["choices"]))):
-                    fields.append((name, value))
+                chosen = r.sample(question["choices"], k=min(2, len(question["choices"])))
             elif kind == "number":
                 low, high = int(question["min"]), int(question["max"])
-                fields.append((name, str(r.randint(low, max(low, min(high, low + 80))))))
+                chosen = [str(r.randint(low, max(low, min(high, low + 80))))]
             elif kind == "time":
-                fields.append((name, f"{r.randrange(7, 9):02d}:{r.randrange(0, 60):02d}"))
+                chosen = [f"{r.randrange(7, 9):02d}:{r.randrange(0, 60):02d}"]
             else:
-                fields.append((name, "Voting proceeded in an orderly manner."))
+                chosen = ["Voting proceeded in an orderly manner."]
+            values[question["code"]] = chosen
+        rules_keep(world, values)
+        for code, chosen in values.items():
+            fields.extend(("q_" + code, value) for value in chosen)
         incident = r.random() < self.args.incident_fraction
         fields += [
             ("incidents-TOTAL_FORMS", "1"),

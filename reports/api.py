@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.security import django_auth
 
-from reports import selectors
+from reports import checklist_cache, selectors
 from reports.forms import ANSWER_PREFIX, NOT_OBSERVED_PREFIX, IncidentFormSet, VisitForm
 from reports.models import Checklist, Visit
 from reports.services import (
@@ -25,7 +25,7 @@ from reports.services import (
     participation_check_may_file,
     visit_submit,
 )
-from reports.views import visit_retried, written
+from reports.views import written
 
 api = NinjaAPI(
     title="Observa observer API",
@@ -159,7 +159,7 @@ def visit_file(request, slug: str):
     with timezone.override(mission.time_zone):
         try:
             participation_check_may_file(participation)
-            checklist = _checklist(request, mission)
+            checklist, questions = _checklist(request, mission)
             if checklist is None:
                 return Status(
                     400,
@@ -168,11 +168,9 @@ def visit_file(request, slug: str):
                         errors={"checklist": [_("Choose one of the mission's checklists.")]},
                     ),
                 )
-            done = visit_retried(request, participation)
-            if done is not None:
-                return Status(200, _filed(done, slug, created=False))
-            questions = selectors.questions_of(checklist)
-            form = VisitForm(
+            # A retry (the same key) is valid as it was, and the key's unique constraint sends
+            # it to the visit the first sending created: 200, nothing new.
+            form = checklist_cache.form_class(checklist, questions)(
                 request.POST,
                 request.FILES,
                 checklist=checklist,
@@ -180,7 +178,9 @@ def visit_file(request, slug: str):
                 participation=participation,
             )
             incidents = IncidentFormSet(
-                request.POST, prefix="incidents", form_kwargs={"questions": questions}
+                request.POST,
+                prefix="incidents",
+                form_kwargs=checklist_cache.incident_form_kwargs(checklist, questions),
             )
             filed = written(
                 form,
@@ -220,11 +220,16 @@ def visit_file(request, slug: str):
         )
 
 
-def _checklist(request: HttpRequest, mission) -> Checklist | None:
+def _checklist(request: HttpRequest, mission) -> tuple[Checklist | None, list]:
+    """The mission's checklist version the form names, with its questions; (None, []) if the
+    mission has no such version."""
     raw = request.POST.get("checklist", "")
     if not raw.isdigit() or len(raw) > 9:
-        return None
-    return Checklist.objects.filter(pk=int(raw), mission=mission).first()
+        return None, []
+    try:
+        return checklist_cache.checklist_of(mission_id=mission.pk, pk=int(raw))
+    except Http404:
+        return None, []
 
 
 def _errors(form: VisitForm, incidents: IncidentFormSet) -> dict[str, list[str]]:

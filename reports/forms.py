@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from missions.models import Mission
@@ -70,8 +71,12 @@ def answer_field(question: Question) -> forms.Field:
     }
     kind = question.kind
     if kind == Question.Kind.YES_NO:
+        # Translated now, as the question's texts are: a form is built in one language, and
+        # each form made from a kept one copies its choices (plain strings copy cheaply).
         return forms.ChoiceField(
-            choices=[("yes", _("Yes")), ("no", _("No"))], widget=ToggleButtons, **common
+            choices=[("yes", gettext("Yes")), ("no", gettext("No"))],
+            widget=ToggleButtons,
+            **common,
         )
     if kind == Question.Kind.SINGLE:
         return forms.ChoiceField(
@@ -98,6 +103,18 @@ def answer_field(question: Question) -> forms.Field:
     return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, **common)
 
 
+def answer_fields(questions: list[Question]) -> dict[str, forms.Field]:
+    """The answer fields of a checklist's questions, each followed by its "not observed" box."""
+    fields: dict[str, forms.Field] = {}
+    for question in questions:
+        fields[ANSWER_PREFIX + question.code] = answer_field(question)
+        if question.not_observed:
+            fields[NOT_OBSERVED_PREFIX + question.code] = forms.BooleanField(
+                label=gettext("Not observed"), required=False
+            )
+    return fields
+
+
 def answer_to_json(question: Question, value: Any) -> Any:
     if value in (None, "", []):
         return None
@@ -117,6 +134,8 @@ def answer_from_json(question: Question, value: Any) -> Any:
 class VisitForm(forms.Form):
     # A visit the observer filed that this one likely repeats, once the service said so.
     duplicate: Visit | None = None
+    # True in a class made by visit_form_class: its answer fields are declared, not built.
+    answers_declared = False
 
     key = forms.UUIDField(widget=forms.HiddenInput)
     station = forms.CharField(
@@ -171,12 +190,8 @@ class VisitForm(forms.Form):
             self.fields[name].widget.attrs.update(
                 min=f"{mission.starts_on:%Y-%m-%d}T00:00", max=f"{mission.ends_on:%Y-%m-%d}T23:59"
             )
-        for question in questions:
-            self.fields[ANSWER_PREFIX + question.code] = answer_field(question)
-            if question.not_observed:
-                self.fields[NOT_OBSERVED_PREFIX + question.code] = forms.BooleanField(
-                    label=_("Not observed"), required=False
-                )
+        if not self.answers_declared:
+            self.fields.update(answer_fields(questions))
 
     @classmethod
     def initial_for_new(cls, mission: Mission, station: PollingStation | None = None) -> dict:
@@ -305,6 +320,16 @@ class VisitForm(forms.Form):
             self.add_error(name if name in self.fields else None, messages)
 
 
+def incident_question_choices(questions: list[Question]) -> list[tuple[Any, str]]:
+    """The questions an incident may relate to, in the current language. The observer knows a
+    question by its text; codes are for coordinators' files."""
+    language = translation.get_language()
+    return [("", "—")] + [
+        (question.pk, Truncator(question.localized("text", language)).chars(90))
+        for question in questions
+    ]
+
+
 class IncidentForm(forms.Form):
     category = forms.ChoiceField(
         label=_("What happened"), choices=[("", "—"), *Incident.Category.choices], required=False
@@ -320,15 +345,18 @@ class IncidentForm(forms.Form):
         label=_("Related question"), required=False, coerce=int, empty_value=None
     )
 
-    def __init__(self, *args, questions: list[Question], **kwargs):
+    def __init__(
+        self,
+        *args,
+        questions: list[Question],
+        question_choices: list[tuple[Any, str]] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.questions_by_pk = {question.pk: question for question in questions}
-        language = translation.get_language()
-        # The observer knows a question by its text; codes are for coordinators' files.
-        self.fields["question"].choices = [("", "—")] + [
-            (question.pk, Truncator(question.localized("text", language)).chars(90))
-            for question in questions
-        ]
+        if question_choices is None:
+            question_choices = incident_question_choices(questions)
+        self.fields["question"].choices = question_choices
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -389,3 +417,16 @@ def incident_initial(visit: Visit) -> list[dict[str, Any]]:
         }
         for incident in visit.incidents.all()
     ]
+
+
+def visit_form_class(checklist: Checklist, questions: list[Question]) -> type[VisitForm]:
+    """A VisitForm with the checklist's answer fields declared, in the current language.
+
+    Built once per frozen checklist version and language (reports.checklist_cache): each form
+    made from it gets its own copies of the fields, as of any declared field.
+    """
+    return type(
+        f"VisitForm{checklist.pk}",
+        (VisitForm,),
+        {"answers_declared": True, **answer_fields(questions)},
+    )

@@ -50,7 +50,9 @@ class Checklist(models.Model):
 
     A version that any visit has used is frozen: its questions are what those visits were
     answered against. Editing a frozen version means making the next version
-    (`checklist_new_version` in reports.services).
+    (`checklist_new_version` in reports.services). Once frozen it stays so (`frozen` is set
+    the first time the filing pages find it used), even if its visits were deleted: the
+    observer pages keep a frozen version and its form per process (reports.checklist_cache).
     """
 
     mission = models.ForeignKey(
@@ -76,6 +78,7 @@ class Checklist(models.Model):
         ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    frozen = models.BooleanField(_("frozen"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("checklist")
@@ -94,7 +97,7 @@ class Checklist(models.Model):
 
     @property
     def is_frozen(self) -> bool:
-        return self.pk is not None and self.visits.exists()
+        return self.pk is not None and (self.frozen or self.visits.exists())
 
 
 class Section(models.Model):
@@ -488,9 +491,9 @@ class Answer(models.Model):
             return str(_("Not observed"))
         if value == "":
             return "—"
-        labels = dict(self.question.choice_labels())
         if self.question.kind == Question.Kind.YES_NO:
             return str(_("Yes") if value == "yes" else _("No"))
+        labels = dict(self.question.choice_labels())
         if isinstance(value, list):
             return ", ".join(str(labels.get(item, item)) for item in value)
         return str(labels.get(value, value))

@@ -1,7 +1,8 @@
 """Reads behind the observer pages, each with the joins its page needs."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -9,25 +10,25 @@ from missions.models import Mission
 from missions.permissions import MANAGE, missions_where
 from observers.models import Participation
 from reports.models import (
-    Answer,
     Attachment,
     Checklist,
     Incident,
     Question,
     Visit,
-    VisitRevision,
 )
 from stations.models import Assignment
 
 
-def participation_for(*, user: AbstractBaseUser, slug: str) -> Participation:
+def participation_for(*, user: AbstractBaseUser, slug: str, person: bool = False) -> Participation:
     """Return the user's participation in the mission, or raise Http404.
 
     A mission the user does not serve on answers 404, whatever the mission: its existence is
-    not confirmed to outsiders.
+    not confirmed to outsiders. The mission and its election come with it; the observer's
+    record and delegation only with `person` (the pages that print them).
     """
+    related = ["mission__election", *(["observer", "delegation"] if person else [])]
     return get_object_or_404(
-        Participation.objects.select_related("mission__election", "observer", "delegation"),
+        Participation.objects.select_related(*related),
         mission__slug=slug,
         user=user,
     )
@@ -62,33 +63,78 @@ def visits_of(participation: Participation) -> QuerySet[Visit]:
     )
 
 
+def _rows_of_visit(model, where: str = "") -> str:
+    """SQL counting the rows of `model` that belong to the visit of the outer query."""
+    table, visit = model._meta.db_table, Visit._meta.db_table
+    return f"SELECT COUNT(*) FROM {table} WHERE {table}.visit_id = {visit}.id{where}"
+
+
 def visit_for(*, participation: Participation, pk: int) -> Visit:
-    """Return one of the observer's visits with everything its page shows, or raise Http404."""
-    queryset = (
-        visits_of(participation)
-        .select_related("filed_by__observer", "reviewed_by")
-        .prefetch_related(
-            Prefetch(
-                "answers",
-                queryset=Answer.objects.select_related("question__section").order_by(
-                    "question__section__position", "question__position"
-                ),
+    """Return one of the observer's visits with everything its page shows, or raise Http404.
+
+    Its questions come from the frozen checklist version (reports.checklist_cache), so the
+    answers are read alone; incidents, attachments and a team are read only when the visit
+    has them, which the visit's row counts (in plain SQL: nothing for Django to copy).
+    """
+    from reports.checklist_cache import used_questions
+
+    team = Visit.observers.through
+    visit = (
+        Visit.objects.filter(mission=participation.mission_id, pk=pk)
+        .select_related("station__area", "checklist", "filed_by__observer")
+        .annotate(
+            incident_total=RawSQL(_rows_of_visit(Incident), ()),
+            attachment_total=RawSQL(_rows_of_visit(Attachment), ()),
+            observer_total=RawSQL(_rows_of_visit(team), ()),
+            # The observer is on the visit's team (or its filer, checked below).
+            observes=RawSQL(
+                _rows_of_visit(team, f" AND {team._meta.db_table}.participation_id = %s"),
+                (participation.pk,),
             ),
-            Prefetch("incidents", queryset=Incident.objects.select_related("question")),
-            "attachments",
-            Prefetch("observers", queryset=Participation.objects.select_related("observer")),
-            Prefetch(
-                "revisions",
-                queryset=VisitRevision.objects.select_related("changed_by").order_by(
-                    "-changed_at", "-pk"
+            filer_observes=RawSQL(
+                _rows_of_visit(
+                    team,
+                    f" AND {team._meta.db_table}.participation_id"
+                    f" = {Visit._meta.db_table}.filed_by_id",
                 ),
+                (),
             ),
         )
+        .first()
     )
-    try:
-        return queryset.get(pk=pk)
-    except Visit.DoesNotExist:
-        raise Http404 from None
+    if visit is not None and visit.filed_by_id != participation.pk and not visit.observes:
+        visit = None
+    if visit is None:
+        raise Http404
+    questions = used_questions(visit.checklist)
+    order = {question.pk: n for n, question in enumerate(questions)}
+    by_pk = {question.pk: question for question in questions}
+    answers = sorted(visit.answers.all(), key=lambda a: order.get(a.question_id, len(order)))
+    for answer in answers:
+        if answer.question_id in by_pk:
+            answer.question = by_pk[answer.question_id]
+        answer.visit = visit
+    incidents = []
+    if visit.incident_total:
+        incidents = list(visit.incidents.order_by("pk"))
+        for incident in incidents:
+            incident.question = by_pk.get(incident.question_id)
+    if visit.observer_total == 1 and visit.filer_observes:
+        observers = [visit.filed_by]  # alone: the filing observer, read with the visit
+    elif visit.observer_total:
+        observers = list(visit.observers.select_related("observer"))
+    else:
+        observers = []
+    visit._prefetched_objects_cache = {
+        "answers": answers,
+        "incidents": incidents,
+        "attachments": list(visit.attachments.all()) if visit.attachment_total else [],
+        "observers": observers,
+        "revisions": list(
+            visit.revisions.select_related("changed_by").order_by("-changed_at", "-pk")
+        ),
+    }
+    return visit
 
 
 def checklists_for_filing(mission_id: int) -> list[Checklist]:

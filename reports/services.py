@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Case, Max, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,18 +199,21 @@ def answers_errors(
 def visit_likely_duplicate(
     *, participation: Participation, key: uuid.UUID, data: VisitData
 ) -> Visit | None:
-    """Return a visit the observer filed under another key to the same station with the same
-    checklist, arriving within DUPLICATE_WINDOW of this one, if there is one."""
+    """Return the visit already filed under `key`, if any (a retry), else a visit the observer
+    filed under another key to the same station with the same checklist, arriving within
+    DUPLICATE_WINDOW of this one, if there is one. One query answers both."""
     return (
         Visit.objects.filter(
-            filed_by=participation,
-            station=data.station,
-            checklist=data.checklist,
-            arrived_at__gte=data.arrived_at - DUPLICATE_WINDOW,
-            arrived_at__lte=data.arrived_at + DUPLICATE_WINDOW,
+            Q(key=key)
+            | Q(
+                filed_by=participation,
+                station=data.station,
+                checklist=data.checklist,
+                arrived_at__gte=data.arrived_at - DUPLICATE_WINDOW,
+                arrived_at__lte=data.arrived_at + DUPLICATE_WINDOW,
+            )
         )
-        .exclude(key=key)
-        .order_by("arrived_at", "pk")
+        .order_by(Case(When(key=key, then=0), default=1), "arrived_at", "pk")
         .first()
     )
 
@@ -335,9 +338,12 @@ def _content_save(
     answers, incidents = content
     Answer.objects.bulk_create(answers)
     Incident.objects.bulk_create(incidents)
-    # The concern answers' ids exist only now: kept with the visit for the findings.
-    visit.concerns = [[a.question_id, a.pk] for a in answers if a.is_concern]
-    Visit.objects.filter(pk=visit.pk).update(concerns=visit.concerns)
+    # The concern answers' ids exist only now: kept with the visit for the findings. A new
+    # visit was inserted with none, so one without concern answers needs no second write.
+    concerns = [[a.question_id, a.pk] for a in answers if a.is_concern]
+    if replacing or concerns != visit.concerns:
+        visit.concerns = concerns
+        Visit.objects.filter(pk=visit.pk).update(concerns=concerns)
     members = {visit.filed_by_id, *(p.pk for p in observers)}
     if replacing:
         visit.observers.set(members)
@@ -407,7 +413,11 @@ def visit_submit(
     visit_validate(mission=participation.mission, data=data)
     if not allow_duplicate:
         existing = visit_likely_duplicate(participation=participation, key=key, data=data)
-        if existing is not None and existing.key != key:
+        if existing is not None and existing.key == key:
+            # A retry of a form that went through: its visit, even if another like it
+            # was filed since.
+            return _same_filer(existing, participation), False
+        if existing is not None:
             raise LikelyDuplicate(existing)
     try:
         with transaction.atomic():

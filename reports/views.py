@@ -1,7 +1,6 @@
 """Observer pages: phone first, server-rendered, and careful never to lose what was typed."""
 
 import functools
-import uuid
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -15,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from reports import selectors
+from reports import checklist_cache, selectors
 from reports.forms import IncidentFormSet, VisitForm, incident_initial
-from reports.models import Checklist, Visit
+from reports.models import Visit
 from reports.services import (
     LikelyDuplicate,
     VisitRefused,
@@ -28,14 +27,20 @@ from reports.services import (
 from stations.models import PollingStation
 
 
-def observer_page(view):
-    """Let only the mission's observers in: others of the mission get 403, strangers 404."""
+def observer_page(view=None, *, person: bool = False):
+    """Let only the mission's observers in: others of the mission get 403, strangers 404.
+
+    The page gets the observer's participation with the mission and its election; with
+    `person`, also the observer's record and delegation, for the pages that print them.
+    """
+    if view is None:
+        return functools.partial(observer_page, person=person)
 
     @login_required
     @functools.wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
         try:
-            participation = selectors.participation_for(user=request.user, slug=slug)
+            participation = selectors.participation_for(user=request.user, slug=slug, person=person)
         except Http404:
             if selectors.mission_is_known_to(user=request.user, slug=slug):
                 raise PermissionDenied(_("These pages are for the mission's observers.")) from None
@@ -49,7 +54,7 @@ def observer_page(view):
     return wrapper
 
 
-@observer_page
+@observer_page(person=True)
 def mission_home(request, participation):
     visits = selectors.visits_of(participation)
     # The same assignments as the Assignments tab: what is coming up, else the latest ones.
@@ -161,17 +166,14 @@ def visit_new(request, participation):
                 "station": station,
             },
         )
-    checklist = get_object_or_404(Checklist, pk=_id(checklist_id), mission=mission)
-    questions = selectors.questions_of(checklist)
+    checklist, questions = checklist_cache.checklist_of(mission_id=mission.pk, pk=_id(checklist_id))
     form_kwargs = {"checklist": checklist, "questions": questions, "participation": participation}
+    Form = checklist_cache.form_class(checklist, questions)
 
     if request.method == "POST":
-        done = visit_retried(request, participation)
-        if done is not None:
-            # A retry of a form that already went through: show what it created.
-            messages.info(request, _("This visit was already filed; nothing was duplicated."))
-            return redirect("reports:visit_detail", slug=mission.slug, pk=done.pk)
-        form, incidents = _bound_forms(request, form_kwargs)
+        # A retry of a form that already went through (same key) is valid as it was, and the
+        # key's unique constraint sends it to the visit the first sending created.
+        form, incidents = _bound_forms(request, form_kwargs, Form)
         filed = written(
             form,
             incidents,
@@ -193,25 +195,25 @@ def visit_new(request, participation):
             messages.info(request, _("This visit was already filed; nothing was duplicated."))
         return redirect("reports:visit_detail", slug=mission.slug, pk=visit.pk)
 
-    form = VisitForm(initial=VisitForm.initial_for_new(mission, station), **form_kwargs)
-    incidents = IncidentFormSet(prefix="incidents", form_kwargs={"questions": questions})
+    form = Form(initial=VisitForm.initial_for_new(mission, station), **form_kwargs)
+    incidents = IncidentFormSet(
+        prefix="incidents", form_kwargs=checklist_cache.incident_form_kwargs(checklist, questions)
+    )
     return _form_page(request, participation, form=form, incidents=incidents)
 
 
-def _bound_forms(request, form_kwargs: dict) -> tuple[VisitForm, IncidentFormSet]:
-    form = VisitForm(request.POST, request.FILES, **form_kwargs)
+def _bound_forms(
+    request, form_kwargs: dict, Form: type[VisitForm] = VisitForm
+) -> tuple[VisitForm, IncidentFormSet]:
+    form = Form(request.POST, request.FILES, **form_kwargs)
     incidents = IncidentFormSet(
-        request.POST, prefix="incidents", form_kwargs={"questions": form_kwargs["questions"]}
+        request.POST,
+        prefix="incidents",
+        form_kwargs=checklist_cache.incident_form_kwargs(
+            form_kwargs["checklist"], form_kwargs["questions"]
+        ),
     )
     return form, incidents
-
-
-def visit_retried(request: HttpRequest, participation) -> Visit | None:
-    """The visit this observer already filed with the posted key, if any."""
-    key = _key(request.POST.get("key"))
-    if key is None:
-        return None
-    return Visit.objects.filter(key=key, filed_by=participation).first()
 
 
 def written(form: VisitForm, incidents: IncidentFormSet, write: Callable):
@@ -239,13 +241,6 @@ def _id(raw: str) -> int:
         raise Http404 from None
 
 
-def _key(raw: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(raw or "")
-    except ValueError:
-        return None
-
-
 @observer_page
 def visit_edit(request, participation, pk: int):
     visit = selectors.visit_for(participation=participation, pk=pk)
@@ -254,14 +249,15 @@ def visit_edit(request, participation, pk: int):
     if not visit.is_editable:
         messages.warning(request, _("This visit has been reviewed and can no longer be changed."))
         return redirect("reports:visit_detail", slug=participation.mission.slug, pk=visit.pk)
-    questions = selectors.questions_of(visit.checklist)
+    questions = checklist_cache.used_questions(visit.checklist)
     form_kwargs = {
         "checklist": visit.checklist,
         "questions": questions,
         "participation": participation,
     }
+    Form = checklist_cache.form_class(visit.checklist, questions)
     if request.method == "POST":
-        form, incidents = _bound_forms(request, form_kwargs)
+        form, incidents = _bound_forms(request, form_kwargs, Form)
         saved = written(
             form,
             incidents,
@@ -273,9 +269,11 @@ def visit_edit(request, participation, pk: int):
             return _form_page(request, participation, form=form, incidents=incidents, visit=visit)
         messages.success(request, _("Your corrections are saved."))
         return redirect("reports:visit_detail", slug=participation.mission.slug, pk=pk)
-    form = VisitForm(initial=VisitForm.initial_for_visit(visit), **form_kwargs)
+    form = Form(initial=VisitForm.initial_for_visit(visit), **form_kwargs)
     incidents = IncidentFormSet(
-        prefix="incidents", initial=incident_initial(visit), form_kwargs={"questions": questions}
+        prefix="incidents",
+        initial=incident_initial(visit),
+        form_kwargs=checklist_cache.incident_form_kwargs(visit.checklist, questions),
     )
     return _form_page(request, participation, form=form, incidents=incidents, visit=visit)
 

@@ -107,3 +107,14 @@ def _press_list_forgotten(settings):
 
     settings.PRESS_CACHE_SECONDS = 300
     press_cache._bump()
+
+
+@pytest.fixture(autouse=True)
+def _frozen_checklists_forgotten():
+    """Each test starts with no checklist version kept by the process: a rolled-back test
+    database may give the next test's checklist an id a previous test's had (SQLite)."""
+    from reports import checklist_cache
+
+    checklist_cache.forget()
+    yield
+    checklist_cache.forget()

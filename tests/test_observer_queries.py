@@ -197,19 +197,78 @@ def test_the_visit_page_takes_the_same_queries_however_much_the_visit_holds(
     observer_client, personas, mission, checklist, size, django_assert_num_queries
 ):
     visit = big_visit(personas, mission, checklist, size)
+    url = reverse("reports:visit_detail", args=[mission.slug, visit.pk])
+    # The first page of a checklist version in the process reads it (and marks it frozen).
+    with django_assert_num_queries(PAGE_START + 8):
+        observer_client.get(url)
 
     # PAGE_START, then: the visit (station's area, checklist, filer's observer and reviewer
-    # joined) and its prefetched answers (with questions and sections), incidents (with
-    # questions), attachments, observers (with their observer records) and revisions (with
-    # who changed them).
+    # joined, its incidents, attachments and observers counted), its answers (questions from
+    # the frozen checklist version), incidents, attachments, observers (with their observer
+    # records) and revisions (with who changed them).
     with django_assert_num_queries(PAGE_START + 6):
-        response = observer_client.get(
-            reverse("reports:visit_detail", args=[mission.slug, visit.pk])
-        )
+        response = observer_client.get(url)
 
     assert response.status_code == 200
     assert response.text.count("Extra question") == size
     assert response.text.count("photo-") == size
+
+
+def filing_form(checklist, station) -> dict:
+    """What the form posts for a visit with every question answered, none a concern."""
+    data = {
+        "checklist": str(checklist.pk),
+        "key": str(uuid.uuid4()),
+        "station": station.number,
+        "arrived_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "voters_on_list": "1800",
+        "ballots_issued": "640",
+        "incidents-TOTAL_FORMS": "1",
+        "incidents-INITIAL_FORMS": "0",
+    }
+    for question in checklist.questions.all():
+        data["q_" + question.code] = {
+            "yes_no": "yes",
+            "single": "calm",
+            "multiple": ["queue"],
+            "number": "3",
+            "time": "08:00",
+            "text": "Calm",
+        }[question.kind]
+    return data
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_filing_a_visit_and_loading_its_page_take_the_same_queries_however_long_the_checklist(
+    observer_client, personas, mission, checklist, size, django_assert_num_queries
+):
+    lengthen(checklist, size)
+    file_visit(personas, checklist, station_of(mission, "84"))  # the version is in use
+    station = station_of(mission, "85")
+    url = reverse("reports:visit_new", args=[mission.slug])
+    observer_client.get(url + f"?checklist={checklist.pk}")  # the process keeps the version
+    data = filing_form(checklist, station)
+
+    # PAGE_START, then: the station, a likely duplicate (or the key's visit, for a retry)
+    # looked for, and in one transaction the visit, its answers, its observer row and its
+    # history row. No key is looked up apart (that query and the key's unique constraint
+    # decide), no checklist or question read (the version is frozen and kept), no concerns
+    # written back (there are none).
+    with django_assert_num_queries(PAGE_START + 2 + 6):  # savepoint + 4 inserts + release
+        response = observer_client.post(url, data)
+    visit = Visit.objects.get(station=station)
+    assert response["Location"] == reverse("reports:visit_detail", args=[mission.slug, visit.pk])
+    assert visit.answers.count() == 8 + size
+    assert list(visit.observers.all()) == [personas.observer_participation]
+    assert list(visit.revisions.values_list("action", flat=True)) == ["filed"]
+
+    # The page the phone loads next: PAGE_START, the visit (with its counts), its answers and
+    # its history; no incident, attachment or team to read.
+    with django_assert_num_queries(PAGE_START + 3):
+        page = observer_client.get(response["Location"])
+    assert page.text.count("Extra question") == size
+    assert "Visit filed. Thank you." in page.text
+    assert "No incidents reported." in page.text
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -220,9 +279,10 @@ def test_the_new_visit_form_takes_the_same_queries_however_long_the_checklist_an
     lengthen(checklist, size)
     url = reverse("reports:visit_new", args=[mission.slug]) + f"?checklist={checklist.pk}"
 
-    # PAGE_START, then: the checklist, its questions (sections joined) and the observer's
+    # PAGE_START, then: the checklist, its questions (sections joined), whether a visit has
+    # used the version yet (not yet: it is read afresh next time) and the observer's
     # assignments (for the station numbers offered).
-    with django_assert_num_queries(PAGE_START + 3):
+    with django_assert_num_queries(PAGE_START + 4):
         response = observer_client.get(url)
 
     assert response.status_code == 200
@@ -235,11 +295,13 @@ def test_the_correction_form_takes_the_same_queries_however_much_the_visit_holds
     observer_client, personas, mission, checklist, size, django_assert_num_queries
 ):
     visit = big_visit(personas, mission, checklist, size)
+    url = reverse("reports:visit_edit", args=[mission.slug, visit.pk])
+    observer_client.get(url)  # the process keeps the frozen checklist version from now on
 
-    # PAGE_START, then: the visit and its five prefetches (as on the visit page), the
-    # checklist's questions, and the observer's assignments.
-    with django_assert_num_queries(PAGE_START + 8):
-        response = observer_client.get(reverse("reports:visit_edit", args=[mission.slug, visit.pk]))
+    # PAGE_START, then: the visit and its five reads (as on the visit page) and the
+    # observer's assignments; the checklist's questions are kept.
+    with django_assert_num_queries(PAGE_START + 7):
+        response = observer_client.get(url)
 
     assert response.status_code == 200
     assert response.text.count("Case ") == size

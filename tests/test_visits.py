@@ -114,6 +114,23 @@ def test_it_answers_a_second_submission_with_the_same_key_with_the_first_visit(
     assert "already filed; nothing was duplicated" in page
 
 
+def test_a_late_retry_gets_its_own_visit_though_a_second_one_was_filed_since(
+    observer_client, field
+):
+    first_form = filled_form(observer_client, field)
+    first = observer_client.post(new_visit_url(field), first_form)
+    # A second visit to the same station, filed deliberately from a fresh form.
+    second_form = filled_form(observer_client, field, arrived_at="2022-11-20T10:10")
+    observer_client.post(new_visit_url(field), {**second_form, "confirm_duplicate": "on"})
+
+    retry = observer_client.post(new_visit_url(field), first_form)
+
+    assert Visit.objects.count() == 2
+    assert retry["Location"] == first["Location"]
+    page = observer_client.get(retry["Location"]).text
+    assert "already filed; nothing was duplicated" in page
+
+
 def test_two_tabs_of_one_form_create_one_visit_even_if_the_second_differs(observer_client, field):
     data = filled_form(observer_client, field)
     observer_client.post(new_visit_url(field), data)
