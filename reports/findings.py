@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 
-from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from missions.content_languages import languages
 from missions.models import Mission, Phase
@@ -369,30 +370,37 @@ def _coverage(places: dict[int, tuple], stations: set[int]) -> list[AreaCoverage
 
 
 def _visits(mission: Mission) -> list[tuple]:
-    """Every visit of the mission, read once, in the order the visits happened.
+    """Every visit of the mission, read once, in the order of the visits' ids.
 
-    One row a visit, in the order of the visits' ids: id, station, checklist, review, voters
-    on the list, ballots issued, its arrival (microseconds since 1970, for the turnout's
-    latest count), then its concerns and its unobserved questions (JSON text, or None when
-    there are none). One plain scan whatever the table's statistics say: the database is not
-    asked to sort (a sort of the whole mission spilled to disk on a fresh import's plan).
+    One row a visit: id, station, checklist, review, voters on the list, ballots issued,
+    arrival, then its concerns and its unobserved questions (JSON text, EMPTY when there
+    are none). One plain scan whatever the table's statistics say: the database is not asked
+    to sort (a sort of the whole mission spilled to disk on a fresh import's plan).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT id, station_id, checklist_id, review, voters_on_list, ballots_issued,
-                   (extract(epoch FROM arrived_at) * 1000000)::bigint,
-                   CASE WHEN concerns = '[]'::jsonb THEN NULL ELSE concerns::text END,
-                   CASE WHEN unobserved = '[]'::jsonb THEN NULL ELSE unobserved::text END
-            FROM {Visit._meta.db_table}
-            WHERE mission_id = %s
-            """,
-            [mission.pk],
+    rows = list(
+        Visit.objects.filter(mission=mission)
+        .order_by()
+        .annotate(concern_text=Cast("concerns", TextField()))
+        .annotate(unobserved_text=Cast("unobserved", TextField()))
+        .values_list(
+            "id",
+            "station_id",
+            "checklist_id",
+            "review",
+            "voters_on_list",
+            "ballots_issued",
+            "arrived_at",
+            "concern_text",
+            "unobserved_text",
         )
-        rows = cursor.fetchall()
+    )
     # Ids are unique: the tuples sort by id alone, and they come nearly in order already.
     rows.sort()
     return rows
+
+
+# An empty list, as JSON text.
+EMPTY = "[]"
 
 
 def _places(stations: set[int]) -> dict[int, tuple[int | None, str, str]]:
@@ -425,8 +433,8 @@ def _answers(mission: Mission, counted, station_of: dict[int, int], places) -> d
 
     # Observed: every question of a visit's checklist version but those it did not observe.
     observed: dict[tuple[str, str], set[int]] = defaultdict(set)
-    plain_pairs = {(row[1], row[2]) for row in counted if row[8] is None}
-    partly = [row for row in counted if row[8] is not None]
+    plain_pairs = {(row[1], row[2]) for row in counted if row[8] == EMPTY}
+    partly = [row for row in counted if row[8] != EMPTY]
     unobserved = _lists((row[0], row[8]) for row in partly)
     for visit, station, checklist, *_rest in partly:
         skipped = set(unobserved[visit])
@@ -443,7 +451,7 @@ def _answers(mission: Mission, counted, station_of: dict[int, int], places) -> d
     evidence: dict[tuple[str, str], Evidence] = defaultdict(Evidence)
     by_severity: dict[str, set[int]] = {severity: set() for severity in Severity.values}
     severity_evidence = {severity: Evidence() for severity in Severity.values}
-    concerns = _lists((row[0], row[7]) for row in counted if row[7] is not None)
+    concerns = _lists((row[0], row[7]) for row in counted if row[7] != EMPTY)
     # Grouped by question first, so each concern answer costs one append; the rest is done
     # a question at a time.
     by_question: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
