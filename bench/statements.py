@@ -21,7 +21,8 @@ Run it from the project root (PostgreSQL on 127.0.0.1:5432):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/observa_bench_statements \\
         .venv/bin/python bench/statements.py
 
-`--rebuild` drops the benchmark missions and builds them again. Figures go to stdout and to
+`--rebuild` drops the benchmark's database (DATABASE_URL names it: give it one of its own)
+and builds the missions again. Figures go to stdout and to
 bench/out/statements.json.
 """
 
@@ -38,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.database import PROJECT, database_ensure, django_setup
+from bench.database import PROJECT, database_drop, database_ensure, django_setup
 
 QUESTIONS = 40
 SECTIONS = 4
@@ -234,6 +235,10 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("Set DATABASE_URL to a PostgreSQL database the benchmark may fill.")
+    # Progress shows as it happens, even with the output sent to a file.
+    sys.stdout.reconfigure(line_buffering=True)
+    if arguments.rebuild:
+        database_drop(url)
     database_ensure(url)
     django_setup()
 
@@ -241,7 +246,6 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from pypdf import PdfReader
 
-    from missions.models import Mission
     from reports.composer import statement_compose
     from reports.findings import findings_compute
     from reports.renderers import RENDERERS
@@ -250,8 +254,6 @@ def main() -> None:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
-    if arguments.rebuild:
-        Mission.objects.filter(slug__startswith="bench-statements-").delete()
     missions = [
         ("1,000 visits", mission_build("bench-statements-1k", 1000, 1000, observers=40)),
         ("10,000 visits", mission_build("bench-statements-10k", 1000, 10000, observers=40)),
