@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 
-from django.db.models import TextField
+from django.db import connection
+from django.db.models import BigIntegerField, Func, TextField
 from django.db.models.functions import Cast
 
 from missions.content_languages import languages
@@ -369,19 +370,40 @@ def _coverage(places: dict[int, tuple], stations: set[int]) -> list[AreaCoverage
     return sorted(grouped.values(), key=lambda c: (-c.stations, c.parent))
 
 
+class _Instant(Func):
+    """A moment as a value that sorts in time order and reads fast: microseconds since 1970
+    on PostgreSQL (its timestamps take several times longer to read than integers), the
+    stored UTC text elsewhere (SQLite's ISO timestamps sort as they happened)."""
+
+    template = "%(expressions)s"
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(extract(epoch FROM %(expressions)s) * 1000000)::bigint",
+            **extra,
+        )
+
+
 def _visits(mission: Mission) -> list[tuple]:
     """Every visit of the mission, read once, in the order of the visits' ids.
 
     One row a visit: id, station, checklist, review, voters on the list, ballots issued,
-    arrival, then its concerns and its unobserved questions (JSON text, EMPTY when there
-    are none). One plain scan whatever the table's statistics say: the database is not asked
-    to sort (a sort of the whole mission spilled to disk on a fresh import's plan).
+    arrival (an _Instant), then its concerns and its unobserved questions (JSON text, EMPTY
+    when there are none). One plain scan whatever the table's statistics say: the database
+    is not asked to sort (a sort of the whole mission spilled to disk on a fresh import's
+    plan). The rows are read as the database gives them, without a model's conversions.
     """
-    rows = list(
+    query = (
         Visit.objects.filter(mission=mission)
         .order_by()
-        .annotate(concern_text=Cast("concerns", TextField()))
-        .annotate(unobserved_text=Cast("unobserved", TextField()))
+        .annotate(
+            arrival=_Instant("arrived_at"),
+            concern_text=Cast("concerns", TextField()),
+            unobserved_text=Cast("unobserved", TextField()),
+        )
         .values_list(
             "id",
             "station_id",
@@ -389,11 +411,15 @@ def _visits(mission: Mission) -> list[tuple]:
             "review",
             "voters_on_list",
             "ballots_issued",
-            "arrived_at",
+            "arrival",
             "concern_text",
             "unobserved_text",
         )
     )
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     # Ids are unique: the tuples sort by id alone, and they come nearly in order already.
     rows.sort()
     return rows
