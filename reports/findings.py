@@ -281,7 +281,7 @@ def _findings_compute(mission: Mission, include_awaiting_review: bool) -> Findin
     station_of = {row[0]: row[1] for row in counted}
     visited = set(station_of.values())
     label_of = {pk: (phase, code) for pk, (code, phase) in checklists.items()}
-    visit_index = [(row[0], row[1], *label_of[row[2]]) for row in counted]
+    visit_index = [(row[0], row[1]) + label_of[row[2]] for row in counted]
 
     phase_order = {value: index for index, value in enumerate(Phase.values)}
     visits_by_phase = Counter(map(itemgetter(2), visit_index))
@@ -304,7 +304,7 @@ def _findings_compute(mission: Mission, include_awaiting_review: bool) -> Findin
         election_day_stations = {s for _v, s, p, _c in visit_index if p in ELECTION_DAY_PHASES}
 
     places = _places(visited)
-    answers = _answers(mission, counted, station_of, places)
+    answers = _answers(mission, counted, places)
     concern_stations = answers.pop("concern_stations")
     incidents = _incidents(mission, station_of)
     grave = _gravity(
@@ -439,7 +439,7 @@ def _places(stations: set[int]) -> dict[int, tuple[int | None, str, str]]:
     }
 
 
-def _answers(mission: Mission, counted, station_of: dict[int, int], places) -> dict:
+def _answers(mission: Mission, counted, places) -> dict:
     """Questions, and concerns by severity: from the visits and the concern answers only."""
     # A question is known by its checklist's code and its own: "voting/info_materials" and
     # "pre_election/info_materials" are different checks. Versions of a checklist share both;
@@ -477,20 +477,18 @@ def _answers(mission: Mission, counted, station_of: dict[int, int], places) -> d
     evidence: dict[tuple[str, str], Evidence] = defaultdict(Evidence)
     by_severity: dict[str, set[int]] = {severity: set() for severity in Severity.values}
     severity_evidence = {severity: Evidence() for severity in Severity.values}
-    concerns = _lists((row[0], row[7]) for row in counted if row[7] != EMPTY)
+    with_concerns = [row for row in counted if row[7] != EMPTY]
+    concerns = json.loads("[" + ",".join(map(itemgetter(7), with_concerns)) + "]")
     # Grouped by question first, so each concern answer costs one append; the rest is done
-    # a question at a time.
+    # a question at a time. The visits come in the order of their ids.
     by_question: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    # The visits come in the order of their ids.
-    for visit, pairs in concerns.items():
-        station = station_of[visit]
+    for (visit, station, *_rest), pairs in zip(with_concerns, concerns, strict=True):
         for question, answer in pairs:
             by_question[question].append((visit, answer, station))
     for question, items in by_question.items():
         key, severity = key_of[question], severity_of[question]
-        stations = {station for _v, _a, station in items}
-        answer_ids = [answer for _v, answer, _s in items]
-        visit_ids = [visit for visit, _a, _s in items]
+        visits_of, answers_of, stations_of = zip(*items, strict=True)
+        visit_ids, answer_ids, stations = list(visits_of), list(answers_of), set(stations_of)
         concern_stations[key] |= stations
         evidence[key].answer_ids += answer_ids
         evidence[key].visit_ids += visit_ids
@@ -614,9 +612,10 @@ def _turnout(mission: Mission, rows, checklists) -> dict:
         ]
         if not counts:
             continue
-        # In the order of arrival (of two at the same moment, the later filed), so that the
-        # last row of each station is its latest.
-        counts.sort(key=itemgetter(6, 0))
+        # In the order of arrival, so that the last row of each station is its latest: the
+        # rows come in the order of their ids and the sort keeps it, so of two arriving at the
+        # same moment the later filed comes last.
+        counts.sort(key=itemgetter(6))
         chosen = dict(zip(map(itemgetter(1), counts), counts, strict=True)).values()
         return {
             "turnout": Turnout(
