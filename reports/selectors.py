@@ -1,5 +1,6 @@
 """Reads behind the observer pages, each with the joins its page needs."""
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -187,15 +188,16 @@ def statement_evidence_kept(
         )
     )
     answers_of: dict[int, list[dict]] = defaultdict(list)
+    # Many answers share a question and a value ("No"): each is worded once.
+    shown: dict[tuple[int, str], str] = {}
     with translation.override(language):
+        texts = {pk: question.text for pk, question in questions.items()}
         for pk, visit, question, value in found:
+            key = (question, json.dumps(value, sort_keys=True))
+            if key not in shown:
+                shown[key] = Answer(question=questions[question], value=value).display_value
             answers_of[visit].append(
-                {
-                    "id": pk,
-                    "question": questions[question].text,
-                    "value": value,
-                    "shown": Answer(question=questions[question], value=value).display_value,
-                }
+                {"id": pk, "question": texts[question], "value": value, "shown": shown[key]}
             )
     incidents_of: dict[int, list[dict]] = defaultdict(list)
     for chunk in _chunks(incident_ids):
