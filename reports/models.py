@@ -746,6 +746,9 @@ class Statement(models.Model):
         _("visits awaiting review left out"), default=0
     )
     sent_back_left_out = models.PositiveIntegerField(_("visits sent back left out"), default=0)
+    # Whether the version kept its evidence as it used it (StatementEvidence): versions
+    # compiled before it did show their evidence as it is today.
+    evidence_kept = models.BooleanField(_("evidence kept"), default=False, editable=False)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     embargo_until = models.DateTimeField(_("embargoed until"), null=True, blank=True)
@@ -795,6 +798,51 @@ class Statement(models.Model):
         return self.status == self.Status.PUBLISHED and (
             self.embargo_until is None or self.embargo_until <= timezone.now()
         )
+
+
+class StatementEvidence(models.Model):
+    """One visit as a version of a statement used it, kept when the version is compiled.
+
+    The station, checklist, observers, review state, and the answers and incidents the
+    version's sentences cite, as they were then: a statement approved yesterday shows
+    exactly its evidence after a visit is corrected, reviewed again or removed. Texts are
+    kept in the statement's language.
+    """
+
+    statement = models.ForeignKey(
+        Statement,
+        on_delete=models.CASCADE,
+        related_name="evidence_visits",
+        verbose_name=_("statement"),
+    )
+    # The visit's id, kept as a number: the record outlives the visit.
+    visit_ref = models.PositiveBigIntegerField(_("visit"))
+    station = models.CharField(_("polling station"), max_length=300)
+    area = models.CharField(_("area"), max_length=300, blank=True)
+    checklist = models.CharField(_("checklist"), max_length=300)
+    arrived_at = models.DateTimeField(_("arrived"))
+    departed_at = models.DateTimeField(_("departed"), null=True, blank=True)
+    review = models.CharField(_("review"), max_length=20, choices=Visit.Review.choices)
+    observers = models.TextField(_("observers"), blank=True)
+    counted = models.BooleanField(_("counted"), default=True)
+    # [{"id", "question", "value", "shown"}]: each cited answer, its question's text and its
+    # value as stored and as the statement's language shows it.
+    answers = models.JSONField(_("answers"), default=list, blank=True)
+    # [{"id", "category", "severity", "complaint", "description"}]: each cited incident.
+    incidents = models.JSONField(_("incidents"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("kept evidence")
+        verbose_name_plural = _("kept evidence")
+        ordering = ["statement", "arrived_at", "visit_ref"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "visit_ref"], name="statement_evidence_once_per_visit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.station}"
 
 
 class HeadAssessment(models.Model):

@@ -207,10 +207,10 @@ def test_findings_take_the_same_queries_however_many_visits(
         )
 
     review_all(mission)
-    # Checklists, the visits (one row each, with their counts for turnout), the questions,
-    # the visits with unobserved questions, the visits with concerns, the incidents, the
-    # stations' areas, the areas. Never the answers.
-    with django_assert_num_queries(8):
+    # Checklists, the visits (one row each, with their counts for turnout, their concerns
+    # and unobserved questions), the questions, the stations' areas, the incidents, the
+    # areas. Never the answers.
+    with django_assert_num_queries(6):
         findings = findings_compute(mission=mission)
 
     assert findings.visits == visits

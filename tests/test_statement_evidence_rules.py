@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from missions.demo import DEMO_SLUG
 from missions.models import Mission
-from reports.models import HeadAssessment, Statement, StatementText, Visit
-from reports.services import visit_send_back
+from reports.models import HeadAssessment, Statement, StatementEvidence, StatementText, Visit
+from reports.services import VisitData, visit_mark_reviewed, visit_send_back, visit_update
 from reports.statements import composer as composer_module
 from reports.statements.approvals import StatementRefused, authored_warnings, statement_approve
 from reports.statements.composer import statement_compose
@@ -25,6 +25,7 @@ from tests.conftest import make_coordinator
 from tests.factories import UserFactory
 from tests.statement_facts import normalised
 from tests.test_approvals import file_visit, incident
+from tests.test_statement_pages import visible_text
 from tests.visits_support import make_checklist
 
 
@@ -151,6 +152,99 @@ def test_the_pages_show_what_is_left_out_and_each_visits_review_state(personas, 
     assert "changed after this version was compiled" in evidence
     statement.refresh_from_db()
     assert statement.visit_ids == [counted.pk]
+
+
+def evidence_page(client, statement, paragraph) -> str:
+    return visible_text(
+        client.get(
+            reverse(
+                "statements:evidence", args=[statement.mission.slug, statement.pk, paragraph.id]
+            )
+        )
+    )
+
+
+def citing(statement, answer_ids):
+    """The first paragraph of the version whose evidence cites one of these answers."""
+    return next(
+        p
+        for p in statement_paragraphs(statement)
+        if p.evidence and set(p.evidence.get("answers", [])) & set(answer_ids)
+    )
+
+
+def test_a_version_shows_the_evidence_it_used_after_the_visit_is_corrected(personas, mission):
+    checklist = make_checklist(mission)
+    participation = personas.observer_participation
+    visit = file_visit(mission, checklist, participation, number="1", problems=["secrecy"])
+    first = statement_request(mission=mission, kind="final", requested_by=None)
+    statement_compile(statement_id=first.pk)
+    first.refresh_from_db()
+    first_answer = visit.answers.get(question__code="problems").pk
+    first_paragraph = citing(first, [first_answer])
+
+    # Sent back, corrected by its observer through the correction form's service, reviewed
+    # again: the answer is now another one, with another value.
+    visit_send_back(visit=visit, reviewer=personas.coordinator, comment="Which problems?")
+    questions = {q.code: q for q in checklist.questions.all()}
+    answers = {
+        "info_materials": "yes",
+        "evacuation_plan": "yes",
+        "box_sealed": "yes",
+        "atmosphere": "calm",
+        "problems": ["queue", "secrecy"],
+    }
+    visit_update(
+        visit=visit,
+        participation=participation,
+        data=VisitData(
+            station=visit.station,
+            checklist=checklist,
+            arrived_at=visit.arrived_at,
+            departed_at=visit.departed_at,
+            answers={questions[code].pk: value for code, value in answers.items()},
+        ),
+        user=personas.observer,
+    )
+    visit_mark_reviewed(visit=visit, reviewer=personas.coordinator)
+    second = statement_request(mission=mission, kind="final", requested_by=None)
+    statement_compile(statement_id=second.pk)
+    second.refresh_from_db()
+    second_answer = visit.answers.get(question__code="problems").pk
+    assert second_answer != first_answer
+    client = Client()
+    client.force_login(personas.coordinator)
+
+    old = evidence_page(client, first, first_paragraph)
+    assert "Problems seen — Secrecy" in old
+    assert "Long queue" not in old
+    # What the version saw, and what has happened since.
+    assert "Reviewed" in old
+    assert "changed after this version was compiled" in old
+    new = evidence_page(client, second, citing(second, [second_answer]))
+    assert "Problems seen — Long queue, Secrecy" in new
+    assert "changed after this version was compiled" not in new
+    kept = StatementEvidence.objects.get(statement=first, visit_ref=visit.pk)
+    assert [a["value"] for a in kept.answers] == [["secrecy"]]
+
+
+def test_a_version_keeps_its_evidence_after_the_visit_is_sent_back(personas, mission):
+    checklist = make_checklist(mission)
+    participation = personas.observer_participation
+    visit = file_visit(mission, checklist, participation, number="1", box_sealed="no")
+    statement = statement_request(mission=mission, kind="final", requested_by=None)
+    statement_compile(statement_id=statement.pk)
+    statement.refresh_from_db()
+    paragraph = citing(statement, [visit.answers.get(question__code="box_sealed").pk])
+    visit_send_back(visit=visit, reviewer=personas.coordinator, comment="Check the seal.")
+    client = Client()
+    client.force_login(personas.coordinator)
+
+    page = evidence_page(client, statement, paragraph)
+
+    assert "Was the ballot box sealed? — No" in page
+    assert "Reviewed" in page
+    assert "now: Sent back for correction" in page
 
 
 def statement_paragraphs(statement):

@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reports.models import Statement, StatementDocument, StatementText
+from reports.models import Statement, StatementDocument, StatementEvidence, StatementText
 from reports.statements import press_urls
 from reports.statements import urls as statement_urls
 from reports.statements.approvals import statement_publish
@@ -1104,6 +1104,47 @@ def test_the_evidence_page_takes_the_same_queries_however_many_visits(
         response = client.get(url(world, "evidence"))
 
     assert visible_text(response).count("Was the ballot box sealed? — No") == size
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_versions_kept_evidence_takes_the_same_queries_however_many_visits(
+    world, size, django_assert_num_queries
+):
+    visits = list(range(900, 900 + size))
+    Statement.objects.filter(pk=world.statement.pk).update(
+        content=small_document({"visits": visits, "answers": [n + 5000 for n in visits]}),
+        evidence_kept=True,
+    )
+    StatementEvidence.objects.bulk_create(
+        StatementEvidence(
+            statement=world.statement,
+            visit_ref=visit,
+            station=f"No. {visit} — School",
+            checklist="Voting (v1)",
+            arrived_at=timezone.now(),
+            review="reviewed",
+            observers="Anna Petrova",
+            answers=[
+                {
+                    "id": visit + 5000,
+                    "question": "Was the ballot box sealed?",
+                    "value": "no",
+                    "shown": "No",
+                }
+            ],
+        )
+        for visit in visits
+    )
+    client = world.client("coordinator")
+
+    # STAFF_PAGE_START, then: the statement (mission and people joined) with its documents,
+    # the visits as the version kept them, and their review state now (none is on file).
+    with django_assert_num_queries(STAFF_PAGE_START + 4):
+        response = client.get(url(world, "evidence"))
+
+    text = visible_text(response)
+    assert text.count("Was the ballot box sealed? — No") == size
+    assert text.count("removed after this version was compiled") == size
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -45,7 +45,7 @@ from django.utils.translation import gettext
 from missions.languages import language_code, public_codes
 from missions.models import Mission
 from missions.permissions import MANAGE, may
-from reports.models import Statement, StatementDocument
+from reports.models import Statement, StatementDocument, StatementEvidence
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -405,6 +405,7 @@ def _statement_build(statement: Statement, attempt: int) -> tuple[Document, dict
     from reports.statements.composer import statement_compose
     from reports.statements.findings import findings_for_statement
     from reports.statements.renderers import RENDERERS
+    from reports.statements.selectors import statement_evidence_kept
 
     findings = findings_for_statement(statement=statement)
     # Which visits this version counted, and what the review rule left out: stored with it.
@@ -423,6 +424,13 @@ def _statement_build(statement: Statement, attempt: int) -> tuple[Document, dict
         dated_on=statement.dated_on,
         place=statement.place,
         assessment=statement.assessment,
+    )
+    # The evidence the sentences cite, as it is now: kept with the version, so its evidence
+    # page shows what it used whatever is corrected later.
+    statement.evidence_kept_rows = statement_evidence_kept(
+        statement=statement,
+        paragraphs=document.paragraphs(),
+        counted=findings.evidence.visit_ids,
     )
     rendered = {}
     for file_format in StatementDocument.Format.values:
@@ -490,7 +498,14 @@ def _documents_store(
                 )
                 for file_format, data in rendered.items()
             )
+            kept = getattr(statement, "evidence_kept_rows", None)
+            if kept is not None:
+                StatementEvidence.objects.filter(statement=current).delete()
+                for row in kept:
+                    row.statement = current
+                StatementEvidence.objects.bulk_create(kept, batch_size=2000)
             Statement.objects.filter(pk=current.pk).update(
+                evidence_kept=kept is not None,
                 status=Statement.Status.READY,
                 content=document.as_dict(),
                 compiled_at=timezone.now(),

@@ -26,7 +26,15 @@ from django.views.decorators.http import require_POST
 from missions.models import Mission, MissionMembership
 from missions.permissions import ASSESS, MANAGE, may, roles_known
 from observers.models import Participation
-from reports.models import Answer, Incident, Statement, StatementDocument, Visit
+from reports.models import (
+    Answer,
+    Incident,
+    Severity,
+    Statement,
+    StatementDocument,
+    StatementEvidence,
+    Visit,
+)
 from reports.selectors import review_backlog
 from reports.statements.approvals import (
     StatementRefused,
@@ -384,17 +392,142 @@ def statement_publish_view(request, access: StaffAccess, pk: int):
     return _back(statement)
 
 
+@dataclass
+class EvidenceVisit:
+    """A visit as the evidence page shows it: as the version kept it, or (for versions
+    compiled before they kept their evidence) as it is now."""
+
+    pk: int
+    station: str
+    area: str
+    arrived_at: object
+    departed_at: object
+    checklist: str
+    review: str
+    observers: str
+    # (question, value shown) of each cited answer; (category, severity, complaint,
+    # description) of each cited incident, labels in the reader's language.
+    answers: list
+    incidents: list
+    not_counted: bool = False
+    changed_since: bool = False
+    # The review state today, when it is no longer the one the version saw; and whether the
+    # visit is still on file.
+    review_now: str = ""
+    exists: bool = True
+
+    @property
+    def review_label(self) -> str:
+        return _label(Visit.Review, self.review)
+
+    @property
+    def review_now_label(self) -> str:
+        return _label(Visit.Review, self.review_now)
+
+
+def _label(choices, value: str) -> str:
+    return str(dict(choices.choices).get(value, value))
+
+
 @coordinator_page
 def statement_evidence(request, access: StaffAccess, pk: int, paragraph_id: str):
-    """The visits, answers and incidents behind one generated paragraph of the statement."""
+    """The visits, answers and incidents behind one generated paragraph of the statement:
+    as the version used them when it kept them, else as they are now."""
     statement = _statement(access, pk)
     paragraph = (
         Document.from_dict(statement.content).paragraph(paragraph_id) if statement.content else None
     )
     if paragraph is None or not paragraph.evidence:
         raise Http404
-    evidence = paragraph.evidence
-    mission = access.mission
+    if statement.evidence_kept:
+        visits, answer_total, incident_total = _evidence_kept(statement, paragraph.evidence)
+    else:
+        visits, answer_total, incident_total = _evidence_now(statement, paragraph.evidence)
+    return render(
+        request,
+        "reports/statements/statement_evidence.html",
+        {
+            "mission": access.mission,
+            "statement": statement,
+            "paragraph": paragraph,
+            "visits": visits,
+            "answer_total": answer_total,
+            "incident_total": incident_total,
+        },
+    )
+
+
+def _evidence_kept(statement: Statement, evidence: dict) -> tuple[list[EvidenceVisit], int, int]:
+    """The paragraph's evidence as the version kept it, with what has changed since."""
+    answer_ids = set(evidence.get("answers", []))
+    incident_ids = set(evidence.get("incidents", []))
+    records = list(
+        StatementEvidence.objects.filter(
+            statement=statement, visit_ref__in=evidence.get("visits", [])
+        ).order_by("arrived_at", "visit_ref")
+    )
+    seen_answers = {a["id"] for r in records for a in r.answers}
+    seen_incidents = {i["id"] for r in records for i in r.incidents}
+    if answer_ids - seen_answers or incident_ids - seen_incidents:
+        # Cited answers or incidents of visits the paragraph does not name itself.
+        named = {r.visit_ref for r in records}
+        records += [
+            record
+            for record in StatementEvidence.objects.filter(statement=statement)
+            .exclude(visit_ref__in=named)
+            .exclude(answers=[], incidents=[])
+            if any(a["id"] in answer_ids for a in record.answers)
+            or any(i["id"] in incident_ids for i in record.incidents)
+        ]
+        records.sort(key=lambda r: (r.arrived_at, r.visit_ref))
+    now = {
+        visit: (review, updated_at)
+        for visit, review, updated_at in Visit.objects.filter(
+            mission=statement.mission_id, pk__in=[r.visit_ref for r in records]
+        ).values_list("pk", "review", "updated_at")
+    }
+    visits, answer_total, incident_total = [], 0, 0
+    for record in records:
+        answers = [(a["question"], a["shown"]) for a in record.answers if a["id"] in answer_ids]
+        incidents = [
+            (
+                _label(Incident.Category, i["category"]),
+                _label(Severity, i["severity"]),
+                i["complaint"],
+                i["description"],
+            )
+            for i in record.incidents
+            if i["id"] in incident_ids
+        ]
+        answer_total += len(answers)
+        incident_total += len(incidents)
+        review_now, updated_at = now.get(record.visit_ref, ("", None))
+        visits.append(
+            EvidenceVisit(
+                pk=record.visit_ref,
+                station=record.station,
+                area=record.area,
+                arrived_at=record.arrived_at,
+                departed_at=record.departed_at,
+                checklist=record.checklist,
+                review=record.review,
+                observers=record.observers,
+                answers=answers,
+                incidents=incidents,
+                not_counted=not record.counted,
+                changed_since=bool(
+                    statement.compiled_at and updated_at and updated_at > statement.compiled_at
+                ),
+                review_now=review_now if review_now != record.review else "",
+                exists=record.visit_ref in now,
+            )
+        )
+    return visits, answer_total, incident_total
+
+
+def _evidence_now(statement: Statement, evidence: dict) -> tuple[list[EvidenceVisit], int, int]:
+    """The paragraph's evidence as it is now (a version compiled before versions kept it)."""
+    mission = statement.mission
     answers = list(
         Answer.objects.filter(visit__mission=mission, pk__in=evidence.get("answers", []))
         .select_related("question")
@@ -418,30 +551,41 @@ def statement_evidence(request, access: StaffAccess, pk: int, paragraph_id: str)
     )
     answers_by_visit, incidents_by_visit = defaultdict(list), defaultdict(list)
     for answer in answers:
-        answers_by_visit[answer.visit_id].append(answer)
+        answers_by_visit[answer.visit_id].append((answer.question.text, answer.display_value))
     for incident in incidents:
-        incidents_by_visit[incident.visit_id].append(incident)
-    counted = set(statement.visit_ids)
-    for visit in visits:
-        visit.evidence_answers = answers_by_visit[visit.pk]
-        visit.evidence_incidents = incidents_by_visit[visit.pk]
-        # The visit as this version saw it: changed since, or not counted by it at all.
-        visit.changed_since = bool(
-            statement.compiled_at and visit.updated_at and visit.updated_at > statement.compiled_at
+        incidents_by_visit[incident.visit_id].append(
+            (
+                incident.get_category_display(),
+                incident.get_severity_display(),
+                incident.complaint_filed,
+                incident.description,
+            )
         )
-        visit.not_counted = bool(counted) and visit.pk not in counted
-    return render(
-        request,
-        "reports/statements/statement_evidence.html",
-        {
-            "mission": mission,
-            "statement": statement,
-            "paragraph": paragraph,
-            "visits": visits,
-            "answer_total": len(answers),
-            "incident_total": len(incidents),
-        },
-    )
+    counted = set(statement.visit_ids)
+    shown = [
+        EvidenceVisit(
+            pk=visit.pk,
+            station=str(visit.station),
+            area=str(visit.station.area) if visit.station.area else "",
+            arrived_at=visit.arrived_at,
+            departed_at=visit.departed_at,
+            checklist=str(visit.checklist),
+            review=visit.review,
+            observers=", ".join(p.observer.full_name for p in visit.observers.all())
+            or visit.filed_by.observer.full_name,
+            answers=answers_by_visit[visit.pk],
+            incidents=incidents_by_visit[visit.pk],
+            # The visit as it is now: changed since, or not counted by the version at all.
+            changed_since=bool(
+                statement.compiled_at
+                and visit.updated_at
+                and visit.updated_at > statement.compiled_at
+            ),
+            not_counted=bool(counted) and visit.pk not in counted,
+        )
+        for visit in visits
+    ]
+    return shown, len(answers), len(incidents)
 
 
 @coordinator_page

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('missions', '0009_ballot_languages'),
-        ('reports', '0011_question_choices_languages'),
+        ('reports', '0012_checklist_frozen'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
