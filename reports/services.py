@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_rows
 from missions.models import Mission
+from missions.permissions import participation_accredited
 from observers.models import Participation
 from reports.attachments import attachment_clean
 from reports.models import (
@@ -95,7 +96,12 @@ class VisitData:
 
 
 def participation_check_may_file(participation: Participation) -> None:
-    """Raise VisitRefused, saying why, unless the observer is accredited."""
+    """Raise VisitRefused, saying why, unless the observer is accredited.
+
+    The rule is missions.permissions' (FILE_VISITS); here it only finds the words.
+    """
+    if participation_accredited(participation):
+        return
     if participation.accreditation == Participation.Accreditation.REVOKED:
         raise VisitRefused(
             _(
@@ -103,13 +109,9 @@ def participation_check_may_file(participation: Participation) -> None:
                 "Contact your coordinator."
             )
         )
-    if participation.accreditation != Participation.Accreditation.ACCREDITED:
-        raise VisitRefused(
-            _(
-                "You are not accredited yet: visits can be filed once your accreditation is "
-                "confirmed."
-            )
-        )
+    raise VisitRefused(
+        _("You are not accredited yet: visits can be filed once your accreditation is confirmed.")
+    )
 
 
 def visit_times_errors(
