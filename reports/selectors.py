@@ -76,7 +76,7 @@ def visit_for(*, participation: Participation, pk: int) -> Visit:
     answers are read alone; incidents, attachments and a team are read only when the visit
     has them, which the visit's row counts (in plain SQL: nothing for Django to copy).
     """
-    from reports.checklist_cache import used_questions
+    from reports.checklist_cache import used_version
 
     team = Visit.observers.through
     member = f"{team._meta.db_table}.participation_id"
@@ -96,7 +96,7 @@ def visit_for(*, participation: Participation, pk: int) -> Visit:
     visit = next(
         iter(
             Visit.objects.filter(mission=participation.mission_id, pk=pk)
-            .select_related("station__area", "checklist", "filed_by__observer")
+            .select_related("station__area", "filed_by__observer")
             .annotate(counts=RawSQL(counts, (participation.pk,), output_field=CharField()))
             .order_by()[:1]  # one row by its key: nothing to sort
         ),
@@ -114,7 +114,8 @@ def visit_for(*, participation: Participation, pk: int) -> Visit:
         visit = None
     if visit is None:
         raise Http404
-    questions = used_questions(visit.checklist)
+    # The version is kept per process once a visit used it: not joined to the visit.
+    visit.checklist, questions = used_version(mission_id=visit.mission_id, pk=visit.checklist_id)
     order = {question.pk: n for n, question in enumerate(questions)}
     by_pk = {question.pk: question for question in questions}
     # Ordered here by the kept questions: no join to the questions for the database to sort.
@@ -154,12 +155,12 @@ def checklists_for_filing(mission_id: int) -> list[Checklist]:
     return sorted(latest.values(), key=lambda c: (c.phase, c.title))
 
 
+# A checklist version's questions in the order its form and pages show them.
+QUESTION_ORDER = ("section__position", "section_id", "position", "pk")
+
+
 def questions_of(checklist: Checklist) -> list[Question]:
-    return list(
-        checklist.questions.select_related("section").order_by(
-            "section__position", "section_id", "position", "pk"
-        )
-    )
+    return list(checklist.questions.select_related("section").order_by(*QUESTION_ORDER))
 
 
 def attachment_for(*, user: AbstractBaseUser, slug: str, pk: int) -> Attachment:
