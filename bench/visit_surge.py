@@ -532,6 +532,8 @@ class Client:
         # Client i files as observers i, i + C, i + 2C, …: all observers file, none in two threads.
         self.identities = identities[index :: args.clients] or [identities[index % len(identities)]]
         self.turn = 0
+        # Where each observer (by CSRF token) is on its round of the stations: see visit_fields.
+        self.rounds: dict[str, list[int]] = {}
         self.connection = self._connect()
 
     def _connect(self) -> http.client.HTTPConnection:
@@ -604,6 +606,18 @@ class Client:
         identity = self.identities[n % len(self.identities)]
         return method, LOGIN_CEILING_PATH, body, {**headers, "Cookie": identity["cookie"]}
 
+    def next_station(self, identity: dict) -> str:
+        """The next station on this observer's round, from a random start: an observer does not
+        come back to a station (a second visit to it within 30 minutes is a likely duplicate,
+        which the form rightly asks about, and a real round does not do either)."""
+        stations = self.world["stations"]
+        start_turn = self.rounds.setdefault(
+            identity["csrf"], [self.random.randrange(len(stations)), 0]
+        )
+        station = stations[(start_turn[0] + start_turn[1]) % len(stations)]
+        start_turn[1] += 1
+        return station
+
     def visit_fields(self, identity: dict, key: str) -> list[tuple[str, str]]:
         r = self.random
         world = self.world
@@ -614,7 +628,7 @@ class Client:
             ("csrfmiddlewaretoken", identity["csrf"]),
             ("checklist", str(world["checklist_id"])),
             ("key", key),
-            ("station", r.choice(world["stations"])),
+            ("station", self.next_station(identity)),
             ("arrived_at", f"{world['day']:%Y-%m-%d}T{arrived // 60:02d}:{arrived % 60:02d}"),
             ("departed_at", f"{world['day']:%Y-%m-%d}T{departed // 60:02d}:{departed % 60:02d}"),
             ("voters_on_list", str(voters)),

@@ -20,7 +20,7 @@ from django.utils import translation
 
 from reports.forms import VisitForm, incident_question_choices, visit_form_class
 from reports.models import Checklist, Question
-from reports.selectors import questions_of
+from reports.selectors import QUESTION_ORDER, questions_of
 
 
 @dataclass
@@ -39,9 +39,10 @@ _lock = threading.Lock()
 
 
 def _load(
-    checklist: Checklist, *, used: bool = False
+    checklist: Checklist, *, used: bool = False, questions: list[Question] | None = None
 ) -> tuple[list[Question], FrozenChecklist | None]:
-    questions = questions_of(checklist)
+    if questions is None:
+        questions = questions_of(checklist)
     if not checklist.frozen:
         if not used and not checklist.visits.exists():
             return questions, None
@@ -83,6 +84,28 @@ def used_questions(checklist: Checklist) -> list[Question]:
         questions, entry = _load(checklist, used=True)
         return questions
     return entry.questions
+
+
+def used_version(*, mission_id: int, pk: int) -> tuple[Checklist, list[Question]]:
+    """The mission's version `pk` that a visit used (so frozen) and its questions, kept from
+    now on: a visit's page needs no join to its checklist. The first time in the process, the
+    version is read with its questions, in one query when it has any."""
+    entry = _kept(pk, mission_id)
+    if entry is not None:
+        return entry.checklist, entry.questions
+    questions = list(
+        Question.objects.filter(checklist_id=pk)
+        .select_related("section", "checklist")
+        .order_by(*QUESTION_ORDER)
+    )
+    if questions:
+        checklist = questions[0].checklist
+        for question in questions:
+            question.checklist = checklist
+    else:
+        checklist = Checklist.objects.get(pk=pk, mission_id=mission_id)
+    questions, _entry = _load(checklist, used=True, questions=questions)
+    return checklist, questions
 
 
 def form_class(checklist: Checklist, questions: list[Question]) -> type[VisitForm]:

@@ -252,7 +252,13 @@ class VisitForm(forms.Form):
     def clean_station(self) -> PollingStation:
         number = self.cleaned_data["station"].strip()
         election_id = self.participation.mission.election.pk
-        station = PollingStation.objects.filter(election_id=election_id, number=number).first()
+        # A number is unique in its election: one row or none, nothing to sort.
+        station = next(
+            iter(
+                PollingStation.objects.filter(election_id=election_id, number=number).order_by()[:1]
+            ),
+            None,
+        )
         if station is None:
             raise ValidationError(
                 _("There is no polling station No. %(number)s in this election."),

@@ -1,7 +1,7 @@
 """Reads behind the observer pages, each with the joins its page needs."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -76,40 +76,50 @@ def visit_for(*, participation: Participation, pk: int) -> Visit:
     answers are read alone; incidents, attachments and a team are read only when the visit
     has them, which the visit's row counts (in plain SQL: nothing for Django to copy).
     """
-    from reports.checklist_cache import used_questions
+    from reports.checklist_cache import used_version
 
     team = Visit.observers.through
-    visit = (
-        Visit.objects.filter(mission=participation.mission_id, pk=pk)
-        .select_related("station__area", "checklist", "filed_by__observer")
-        .annotate(
-            incident_total=RawSQL(_rows_of_visit(Incident), ()),
-            attachment_total=RawSQL(_rows_of_visit(Attachment), ()),
-            observer_total=RawSQL(_rows_of_visit(team), ()),
-            # The observer is on the visit's team (or its filer, checked below).
-            observes=RawSQL(
-                _rows_of_visit(team, f" AND {team._meta.db_table}.participation_id = %s"),
-                (participation.pk,),
-            ),
-            filer_observes=RawSQL(
-                _rows_of_visit(
-                    team,
-                    f" AND {team._meta.db_table}.participation_id"
-                    f" = {Visit._meta.db_table}.filed_by_id",
-                ),
-                (),
-            ),
+    member = f"{team._meta.db_table}.participation_id"
+    # The visit's incidents, attachments and team counted, and whether the observer and the
+    # filer are on its team, in one plain-SQL text ("2,0,1,1,1"): one expression for Django
+    # to compile, in any database.
+    counts = " || ',' || ".join(
+        f"({sql})"
+        for sql in (
+            _rows_of_visit(Incident),
+            _rows_of_visit(Attachment),
+            _rows_of_visit(team),
+            _rows_of_visit(team, f" AND {member} = %s"),
+            _rows_of_visit(team, f" AND {member} = {Visit._meta.db_table}.filed_by_id"),
         )
-        .first()
     )
+    visit = next(
+        iter(
+            Visit.objects.filter(mission=participation.mission_id, pk=pk)
+            .select_related("station__area", "filed_by__observer")
+            .annotate(counts=RawSQL(counts, (participation.pk,), output_field=CharField()))
+            .order_by()[:1]  # one row by its key: nothing to sort
+        ),
+        None,
+    )
+    if visit is not None:
+        (
+            visit.incident_total,
+            visit.attachment_total,
+            visit.observer_total,
+            visit.observes,  # the observer is on the visit's team (or its filer, checked below)
+            visit.filer_observes,
+        ) = (int(count) for count in visit.counts.split(","))
     if visit is not None and visit.filed_by_id != participation.pk and not visit.observes:
         visit = None
     if visit is None:
         raise Http404
-    questions = used_questions(visit.checklist)
+    # The version is kept per process once a visit used it: not joined to the visit.
+    visit.checklist, questions = used_version(mission_id=visit.mission_id, pk=visit.checklist_id)
     order = {question.pk: n for n, question in enumerate(questions)}
     by_pk = {question.pk: question for question in questions}
-    answers = sorted(visit.answers.all(), key=lambda a: order.get(a.question_id, len(order)))
+    # Ordered here by the kept questions: no join to the questions for the database to sort.
+    answers = sorted(visit.answers.order_by(), key=lambda a: order.get(a.question_id, len(order)))
     for answer in answers:
         if answer.question_id in by_pk:
             answer.question = by_pk[answer.question_id]
@@ -145,12 +155,12 @@ def checklists_for_filing(mission_id: int) -> list[Checklist]:
     return sorted(latest.values(), key=lambda c: (c.phase, c.title))
 
 
+# A checklist version's questions in the order its form and pages show them.
+QUESTION_ORDER = ("section__position", "section_id", "position", "pk")
+
+
 def questions_of(checklist: Checklist) -> list[Question]:
-    return list(
-        checklist.questions.select_related("section").order_by(
-            "section__position", "section_id", "position", "pk"
-        )
-    )
+    return list(checklist.questions.select_related("section").order_by(*QUESTION_ORDER))
 
 
 def attachment_for(*, user: AbstractBaseUser, slug: str, pk: int) -> Attachment:

@@ -112,6 +112,12 @@ def visit_detail(request, participation, pk: int):
             "participation": participation,
             "mission": participation.mission,
             "visit": visit,
+            # Each answer's question, the answer as the observer reads it, and whether it is
+            # a concern, read here once rather than looked up attribute by attribute per row.
+            "answer_rows": [
+                (answer.question.text, answer.display_value, answer.is_concern)
+                for answer in visit.answers.all()
+            ],
             "may_edit": visit.is_editable and visit.filed_by_id == participation.pk,
         },
     )

@@ -202,9 +202,9 @@ def test_the_visit_page_takes_the_same_queries_however_much_the_visit_holds(
     with django_assert_num_queries(PAGE_START + 8):
         observer_client.get(url)
 
-    # PAGE_START, then: the visit (station's area, checklist, filer's observer and reviewer
-    # joined, its incidents, attachments and observers counted), its answers (questions from
-    # the frozen checklist version), incidents, attachments, observers (with their observer
+    # PAGE_START, then: the visit (station's area, filer's observer and reviewer joined, its
+    # incidents, attachments and observers counted), its answers (checklist version and
+    # questions kept, frozen), incidents, attachments, observers (with their observer
     # records) and revisions (with who changed them).
     with django_assert_num_queries(PAGE_START + 6):
         response = observer_client.get(url)
