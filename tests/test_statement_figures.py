@@ -387,6 +387,10 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
             assert "per cent" not in text
         districts = len(want["districts"])
         assert ("one district of Capital" if districts == 1 else "two districts of Capital") in text
+    else:
+        # No visit: no coverage to speak of, and no turnout.
+        assert "worked at" not in text
+        assert "per cent" not in text
     # Each concern sentence: the question's newest wording, its concern and observed stations.
     found = re.findall(
         # Where the check was not observed everywhere, and where the concerns were, follow.
