@@ -55,6 +55,7 @@ TARGETS: dict[str, set[str] | None] = {
         "phases_paragraph",
         "incident_paragraphs",
         "turnout_paragraph",
+        "concern_sentence",
         "figure",
     },
 }
@@ -108,6 +109,9 @@ EQUIVALENT: dict[str, str] = {
     "_lists:`if` condition → False in `not rows`#1": "no rows parse as an empty list: {} again",
     "_lists:True → False in `strict=True`#1": (
         "the parsed list is built from the rows, one item each: the lengths always agree"
+    ),
+    "concern_sentence:or → and in `question.observed or question.stations_answered`#1": (
+        "the two are the same figure (stations_answered is the older name of stations_observed)"
     ),
     "_incidents:drop visit__mission= in `Incident.objects.filter(visit__mission=mission)`#1": (
         "every incident is then kept only if its visit is one of this mission's counted "

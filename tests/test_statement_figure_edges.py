@@ -39,6 +39,8 @@ def file(personas, checklist, station, *, hour=10, counts=None, **answers):
     values = {"info_materials": "yes", "evacuation_plan": "yes", "box_sealed": "yes"}
     values |= {"atmosphere": "calm", **answers}
     questions = {q.code: q for q in checklist.questions.all()}
+    # None: not observed.
+    values = {code: value for code, value in values.items() if value is not None}
     return visit_restore(
         participation=personas.observer_participation,
         review=Visit.Review.REVIEWED,
@@ -161,3 +163,30 @@ def test_a_single_phase_observed_is_not_listed_as_phases(personas, mission, phas
 
     assert "worked at 2 polling stations" in text
     assert "They observed" not in text
+
+
+def test_a_concern_observed_at_only_some_stations_says_at_how_many_it_was_observed(
+    personas, mission
+):
+    checklist = make_checklist(mission)
+    capital = AreaFactory(election=mission.election, name="Capital", kind="city")
+    stations = [
+        PollingStationFactory(election=mission.election, number=number, area=area)
+        for number, area in (("1", None), ("2", capital), ("3", capital), ("4", capital))
+    ]
+    file(personas, checklist, stations[0], box_sealed="no")
+    file(personas, checklist, stations[1])
+    file(personas, checklist, stations[2], box_sealed=None)
+    file(personas, checklist, stations[3], atmosphere="tense")
+
+    text = text_of(mission, assessment="serious")
+
+    # The station with the concern has no area: the sentence names none.
+    assert (
+        "Concerns about “Was the ballot box sealed?” were noted at 1 of the 3 polling stations "
+        "where this was observed (of 4 visited)."
+    ) in text
+    assert (
+        "Concerns about “Atmosphere” were noted at 1 of the 4 polling stations visited, in Capital."
+        in text
+    )

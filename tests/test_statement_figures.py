@@ -59,7 +59,9 @@ class Place:
 
 def _sentences(checklist, marker: str) -> None:
     for question in checklist.questions.all():
-        question.concern_sentence = f"[{marker}{question.code}] {{concerns}} of {{stations}}."
+        question.concern_sentence = (
+            f"[{marker}{question.code}] {{concerns}} of {{stations}}, {{clear}} clear."
+        )
         question.clear_sentence = f"[{marker}clear {question.code}] at {{stations}}."
         question.save()
 
@@ -394,20 +396,30 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
     # Each concern sentence: the question's newest wording, its concern and observed stations.
     found = re.findall(
         # Where the check was not observed everywhere, and where the concerns were, follow.
-        r"\[(closing )?(\w+)\] (\d+) of (\d+)(?: \(this was observed[^)]*\))?(?:, in ([^.]*))?\.",
+        r"\[(closing )?(\w+)\] (\d+) of (\d+), (\d+) clear"
+        r"(?: \(this was observed at (\d+) of the (\d+) polling stations visited\))?"
+        r"(?:, in ([^.]*))?\.",
         text,
     )
     printed = {
-        ("closing" if closing else "voting", code): (int(c), int(s))
-        for closing, code, c, s, _a in found
+        ("closing" if closing else "voting", code): tuple(int(n) for n in (c, s, clear))
+        for closing, code, c, s, clear, *_rest in found
     }
-    areas = {("closing" if closing else "voting", code): a for closing, code, _c, _s, a in found}
+    partly = {
+        ("closing" if closing else "voting", code): (observed, visited)
+        for closing, code, _c, _s, _clear, observed, visited, _a in found
+    }
+    areas = {("closing" if closing else "voting", code): a for closing, code, *_n, a in found}
     assert "[old " not in text
     assert "[other " not in text
     concern_keys = {key for key, n in want["concerns"].items() if n}
     assert set(printed) == concern_keys
     for key in concern_keys:
-        assert printed[key] == (want["concerns"][key], want["observed"][key]), key
+        concerns, observed = want["concerns"][key], want["observed"][key]
+        assert printed[key] == (concerns, observed, observed - concerns), key
+        # Observed at fewer stations than visited with that checklist: the statement says so.
+        visited = want["phases"][key[0]][1]
+        assert partly[key] == ((str(observed), str(visited)) if observed < visited else ("", ""))
         assert areas[key] == want["concern_areas"][key], key
         prefix = "closing " if key[0] == "closing" else ""
         assert f"[{prefix}clear {key[1]}]" not in text
