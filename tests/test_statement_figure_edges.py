@@ -10,7 +10,7 @@ import pytest
 from reports.composer import statement_compose
 from reports.findings import findings_compute
 from reports.models import Visit
-from reports.services import VisitData, visit_restore
+from reports.services import IncidentData, VisitData, visit_restore
 from tests.factories import AreaFactory, PollingStationFactory
 from tests.statement_facts import normalised
 from tests.visits_support import election_day, make_checklist
@@ -34,7 +34,7 @@ def text_of(mission, findings=None, *, kind="final", assessment="no_violations")
     )
 
 
-def file(personas, checklist, station, *, hour=10, counts=None, **answers):
+def file(personas, checklist, station, *, hour=10, counts=None, incidents=(), **answers):
     """A reviewed visit: every answer clear unless given otherwise."""
     values = {"info_materials": "yes", "evacuation_plan": "yes", "box_sealed": "yes"}
     values |= {"atmosphere": "calm", **answers}
@@ -51,6 +51,7 @@ def file(personas, checklist, station, *, hour=10, counts=None, **answers):
             voters_on_list=counts and counts[0],
             ballots_issued=counts and counts[1],
             answers={questions[code].pk: value for code, value in values.items()},
+            incidents=list(incidents),
         ),
     )
 
@@ -190,3 +191,16 @@ def test_a_concern_observed_at_only_some_stations_says_at_how_many_it_was_observ
         "Concerns about “Atmosphere” were noted at 1 of the 4 polling stations visited, in Capital."
         in text
     )
+
+
+def test_a_briefing_with_no_violations_gives_the_complaints_beside_it(personas, mission):
+    checklist = make_checklist(mission)
+    complaint = IncidentData("procedure", "minor", "The list was not signed.", complaint_filed=True)
+    station = PollingStationFactory(election=mission.election)
+    file(personas, checklist, station, incidents=[complaint])
+
+    text = text_of(mission, kind="briefing", assessment="no_violations")
+
+    assert "They noted no violations of national legislation." in text
+    assert "1 complaint was filed at the polling stations visited." in text
+    assert "no complaints" not in text.lower()
