@@ -1,7 +1,7 @@
 """Mutation testing of the statement figures: would the tests notice a wrong figure?
 
-Makes one small change at a time ("a mutant") to the findings (reports/findings.py) and to the
-composer's figure code (the functions of reports/composer.py named in TARGETS), runs the tests
+Makes one small change at a time ("a mutant") to the findings (reports.findings) and to the
+composer's figure code (the functions of reports.composer named in TARGETS), runs the tests
 that guard figures, and counts the mutants they kill (a test fails). A mutant that survives is
 either a gap in the tests or equivalent (it changes nothing a reader could see); EQUIVALENT
 lists those judged so, with why.
@@ -16,11 +16,18 @@ set made a list (visits counted as stations), `&` and `|` swapped, `+` and `-` s
     .venv/bin/python scripts/mutate.py --list                                # what would run
     .venv/bin/python scripts/mutate.py --only 12 --only 40                   # some of them
 
+TARGETS names modules by import path (a package stands for every module in it), so when the
+code moves only those lines change. A mutant is known by its key, "function:change in `code`#n"
+(the n-th such change in functions of that name), which names no file and no line: EQUIVALENT
+keeps its judgements when the code moves. A judgement whose key no longer names a mutant
+stops the run, to be made again.
+
 The mutants run in one process: each mutant's functions take the place of the originals'
 code (so every module that imported them runs the mutant) and the tests run with pytest in
 that process, the property test first (most mutants die there in seconds), the slower tests
-only for a mutant that survives it. The files are never changed. Results go to stdout and to
-mutants.json.
+only for a mutant that survives it. The files are never changed. The run prints each mutant's
+outcome, then the score (killed of those not judged equivalent) and every survivor, and
+fails when the score is under 90 %. Results also go to mutants.json.
 """
 
 import argparse
@@ -35,10 +42,11 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 
-# File → the functions (and methods) mutated; None for every function of the file.
+# Module (or package: every module in it) → the functions and methods mutated, by name; None
+# for every function. Modules by their import path, so a move needs one line changed here.
 TARGETS: dict[str, set[str] | None] = {
-    "reports/findings.py": None,
-    "reports/composer.py": {
+    "reports.findings": None,
+    "reports.composer": {
         "assessment_paragraphs",
         "grave_paragraph",
         "complaints_paragraph",
@@ -47,15 +55,67 @@ TARGETS: dict[str, set[str] | None] = {
         "phases_paragraph",
         "incident_paragraphs",
         "turnout_paragraph",
+        "concern_sentence",
         "figure",
     },
 }
-# Mutants judged equivalent: "file:line:description" → why.
+# Mutants judged equivalent, by key → why. A key names the function (its own name, without
+# module or class), the change and the code it changes, and which of the same changes in that
+# function it is (#1 the first): "function:change in `code`#n". No file or line, so a key
+# still holds when the function moves to another module or the lines above it change.
+LOOKUP_ONLY = "only this mission's counted visits (or their stations) are ever looked up in it"
+MEMBERSHIP = "a membership test: a list answers the same"
+KNOWN_PHASES = (
+    "every checklist's phase is one of Phase's values: the default for an unknown one is never used"
+)
 EQUIVALENT: dict[str, str] = {
-    "reports/findings.py:163:set(...) → list(...)": "a membership test: a list answers the same",
-    "reports/findings.py:164:set(...) → list(...)": "a membership test: a list answers the same",
-    "reports/findings.py:229:drop mission= from .filter()": (
+    "all_clear:> → >= in `self.stations_answered > 0`#1": (
+        "the findings hold a question only where it was observed at a station at least once "
+        "(stations_answered is never 0)"
+    ),
+    "visit_ids_in:set(...) → list(...) in `set(phases)`#1": MEMBERSHIP,
+    "visit_ids_in:set(...) → list(...) in `set(checklists)`#1": MEMBERSHIP,
+    "findings_compute:drop mission= in `Checklist.objects.filter(mission=mission)`#1": (
         "the checklists are only looked up by the ids of this mission's visits"
+    ),
+    "findings_compute:99 → 100 in `phase_order.get(item[0], 99)`#1": KNOWN_PHASES,
+    "_coverage:drop mission= in `Visit.objects.filter(mission=mission)`#1": (
+        f"the stations' areas: {LOOKUP_ONLY}"
+    ),
+    "_coverage:drop pk__in= in `PollingStation.objects.filte...ssion).values('station_id'))`#1": (
+        f"the stations' areas: {LOOKUP_ONLY}"
+    ),
+    "_coverage:`if` condition → True in `area is not None`#1": (
+        "stations without an area are then counted under area None, which the query of areas "
+        "(pk__in ignores None) never returns: they stay out of the coverage as before"
+    ),
+    "_answers:drop mission= in `Visit.objects.filter(mission=mission)`#1": (
+        f"the unobserved questions, by visit: {LOOKUP_ONLY}"
+    ),
+    (
+        "_answers:drop unobserved= in "
+        "`Visit.objects.filter(mission=mission).exclude(unobserved=[])`#1"
+    ): ("visits with an empty list then come too, and an empty list is treated as no list"),
+    "_answers:set(...) → list(...) in `set(skipped)`#1": MEMBERSHIP,
+    "_answers:drop concerns= in `Visit.objects.filter(mission...eviews).exclude(concerns=[])`#1": (
+        "visits with no concerns then come too, and add nothing"
+    ),
+    "_answers:or → and in `question.clear_item or ''`#1": (
+        "a statement reads the short phrase through QuestionFinding.localized, from the "
+        "translations, which hold it in every language (English the fallback); the attribute "
+        "itself is read only when all of them are empty, and then it is empty either way"
+    ),
+    "_answers:99 → 100 in `phase_order.get(f.phase, 99)`#1": KNOWN_PHASES,
+    "_lists:`if` condition → False in `not rows`#1": "no rows parse as an empty list: {} again",
+    "_lists:True → False in `strict=True`#1": (
+        "the parsed list is built from the rows, one item each: the lengths always agree"
+    ),
+    "concern_sentence:or → and in `question.observed or question.stations_answered`#1": (
+        "the two are the same figure (stations_answered is the older name of stations_observed)"
+    ),
+    "_incidents:drop visit__mission= in `Incident.objects.filter(visit__mission=mission)`#1": (
+        "every incident is then kept only if its visit is one of this mission's counted "
+        "visits (row[1] in station_of)"
     ),
 }
 
@@ -73,18 +133,57 @@ COMPARE_SWAPS = {
 }
 BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd}
 QUERY_METHODS = {"filter", "exclude"}
+SYMBOLS = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.And: "and",
+    ast.Or: "or",
+}
+CODE_WIDTH = 60
+
+
+def _code(node) -> str:
+    """The code a mutant changes, on one line, shortened in the middle when long."""
+    text = " ".join(ast.unparse(node).split())
+    if len(text) > CODE_WIDTH:
+        half = (CODE_WIDTH - 3) // 2
+        text = f"{text[:half]}...{text[-half:]}"
+    return text
 
 
 @dataclass
 class Mutant:
     number: int
+    module: str
     path: str
     line: int
+    function: str
     description: str
+    # The how-many-th mutant with this function and description (1 the first).
+    occurrence: int = 1
 
     @property
     def key(self) -> str:
-        return f"{self.path}:{self.line}:{self.description}"
+        return f"{self.function}:{self.description}#{self.occurrence}"
+
+
+@dataclass
+class _Place:
+    line: int
+    function: str
+    description: str
 
 
 class _Mutator(ast.NodeTransformer):
@@ -93,107 +192,153 @@ class _Mutator(ast.NodeTransformer):
     def __init__(self, functions: set[str] | None, target: int | None = None):
         self.functions = functions
         self.target = target
-        self.found: list[tuple[int, str]] = []
+        self.found: list[_Place] = []
         self._inside = 0
+        self._names: list[str] = []
+        self._statements: list[ast.stmt] = []
+        self._stack: list[ast.AST] = []
 
     # -- scope: only inside the chosen functions -------------------------------------------
     def _function(self, node):
         chosen = self.functions is None or node.name in self.functions
         self._inside += chosen
+        self._names.append(node.name)
         node = self.generic_visit(node)
+        self._names.pop()
         self._inside -= chosen
         return node
 
     visit_FunctionDef = _function
 
-    def _candidate(self, node, description: str) -> bool:
-        """Record a place; tell whether it is the one to mutate."""
+    def visit(self, node):
+        self._stack.append(node)
+        statement = isinstance(node, ast.stmt)
+        if statement:
+            self._statements.append(node)
+        try:
+            return super().visit(node)
+        finally:
+            if statement:
+                self._statements.pop()
+            self._stack.pop()
+
+    def _context(self):
+        """The expression (or argument, or statement) a constant stands in."""
+        for node in reversed(self._stack[:-1]):
+            if isinstance(node, ast.Slice | ast.Constant):
+                continue
+            if isinstance(node, ast.expr | ast.keyword | ast.arguments | ast.stmt):
+                return node
+        return self._stack[-1]
+
+    def _candidate(self, node, change: str, code) -> bool:
+        """Record a place (the change, in the code it changes); tell whether it is the one
+        to mutate."""
         if not self._inside:
             return False
-        self.found.append((getattr(node, "lineno", 0), description))
+        self.found.append(
+            _Place(getattr(node, "lineno", 0), self._names[-1], f"{change} in `{code}`")
+        )
         return len(self.found) - 1 == self.target
 
     # -- mutations ---------------------------------------------------------------------------
     def visit_Compare(self, node):
+        code = _code(node)
         self.generic_visit(node)
         for index, op in enumerate(node.ops):
             swap = COMPARE_SWAPS.get(type(op))
-            if swap and self._candidate(
-                node, f"{type(op).__name__} → {swap.__name__} (operator {index + 1})"
-            ):
+            change = f"{SYMBOLS[type(op)]} → {SYMBOLS[swap]}"
+            if len(node.ops) > 1:
+                change += f" (comparison {index + 1})"
+            if swap and self._candidate(node, change, code):
                 node.ops[index] = swap()
         return node
 
     def visit_BoolOp(self, node):
+        code = _code(node)
         self.generic_visit(node)
         swap = ast.Or if isinstance(node.op, ast.And) else ast.And
-        if self._candidate(node, f"{type(node.op).__name__} → {swap.__name__}"):
+        if self._candidate(node, f"{SYMBOLS[type(node.op)]} → {SYMBOLS[swap]}", code):
             node.op = swap()
         return node
 
     def visit_UnaryOp(self, node):
+        code = _code(node)
         self.generic_visit(node)
-        if isinstance(node.op, ast.Not) and self._candidate(node, "drop `not`"):
+        if isinstance(node.op, ast.Not) and self._candidate(node, "drop `not`", code):
             return node.operand
         return node
 
     def visit_BinOp(self, node):
+        code = _code(node)
         self.generic_visit(node)
         swap = BINOP_SWAPS.get(type(node.op))
-        if swap and self._candidate(node, f"{type(node.op).__name__} → {swap.__name__}"):
+        if swap and self._candidate(node, f"{SYMBOLS[type(node.op)]} → {SYMBOLS[swap]}", code):
             node.op = swap()
         return node
 
     def visit_AugAssign(self, node):
+        code = _code(node)
         self.generic_visit(node)
         swap = BINOP_SWAPS.get(type(node.op))
-        if swap and self._candidate(node, f"augmented {type(node.op).__name__} → {swap.__name__}"):
+        if swap and self._candidate(node, f"{SYMBOLS[type(node.op)]}= → {SYMBOLS[swap]}=", code):
             node.op = swap()
         return node
 
+    def visit_AnnAssign(self, node):
+        # A local variable's annotation is never evaluated: only its value can be mutated.
+        if node.value is None:
+            return node
+        node.value = self.visit(node.value)
+        return node
+
     def visit_Constant(self, node):
+        code = _code(self._context())
         if isinstance(node.value, bool):
-            if self._candidate(node, f"{node.value} → {not node.value}"):
+            if self._candidate(node, f"{node.value} → {not node.value}", code):
                 return ast.copy_location(ast.Constant(not node.value), node)
         elif isinstance(node.value, int) and self._candidate(
-            node, f"{node.value} → {node.value + 1}"
+            node, f"{node.value} → {node.value + 1}", code
         ):
             return ast.copy_location(ast.Constant(node.value + 1), node)
         return node
 
     def visit_Continue(self, node):
-        if self._candidate(node, "drop `continue`"):
+        # The `if` (or loop) the `continue` belongs to tells which one it is.
+        owner = self._statements[-2] if len(self._statements) > 1 else node
+        code = _code(owner.test) if isinstance(owner, ast.If | ast.While) else _code(node)
+        if self._candidate(node, "drop `continue`", code):
             return ast.copy_location(ast.Pass(), node)
         return node
 
     def visit_If(self, node):
+        code = _code(node.test)
         self.generic_visit(node)
         for value in (True, False):
-            if self._candidate(node, f"`if` condition → {value}"):
+            if self._candidate(node, f"`if` condition → {value}", code):
                 node.test = ast.copy_location(ast.Constant(value), node.test)
         return node
 
     def visit_Call(self, node):
+        code = _code(node)
         self.generic_visit(node)
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in QUERY_METHODS:
             for keyword in list(node.keywords):
-                if keyword.arg and self._candidate(
-                    node, f"drop {keyword.arg}= from .{func.attr}()"
-                ):
+                if keyword.arg and self._candidate(node, f"drop {keyword.arg}=", code):
                     node.keywords = [k for k in node.keywords if k is not keyword]
         if (
             isinstance(func, ast.Name)
             and func.id == "set"
             and node.args
-            and self._candidate(node, "set(...) → list(...)")
+            and self._candidate(node, "set(...) → list(...)", code)
         ):
             node.func = ast.copy_location(ast.Name("list", ast.Load()), func)
         return node
 
 
-def _scan(path: str, functions, target=None) -> tuple[list[tuple[int, str]], ast.Module]:
-    tree = ast.parse((PROJECT / path).read_text())
+def _scan(path: Path, functions, target=None) -> tuple[list[_Place], ast.Module]:
+    tree = ast.parse(path.read_text())
     # Docstrings and annotations hold no figures: leave them alone.
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Module) and node.body:
@@ -204,20 +349,53 @@ def _scan(path: str, functions, target=None) -> tuple[list[tuple[int, str]], ast
             for argument in node.args.args + node.args.kwonlyargs:
                 argument.annotation = None
             node.returns = None
-        if isinstance(node, ast.AnnAssign) and node.value is None:
-            pass
     mutator = _Mutator(functions, target)
     mutated = mutator.visit(copy.deepcopy(tree))
     ast.fix_missing_locations(mutated)
     return mutator.found, mutated
 
 
-def mutants() -> list[Mutant]:
+def _modules() -> list[tuple[str, Path, set[str] | None]]:
+    """Every module of TARGETS (a package's modules one by one), with its file: found by
+    import path, without importing it (or Django)."""
+    import importlib.util
+
     found = []
-    for path, functions in TARGETS.items():
+    for name, functions in TARGETS.items():
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            sys.exit(f"TARGETS names {name}, which is no module")
+        origin = Path(spec.origin)
+        if spec.submodule_search_locations:
+            for path in sorted(origin.parent.rglob("*.py")):
+                parts = path.relative_to(origin.parent).with_suffix("").parts
+                parts = parts[:-1] if parts[-1] == "__init__" else parts
+                found.append((".".join((name, *parts)), path, functions))
+        else:
+            found.append((name, origin, functions))
+    return found
+
+
+def mutants() -> list[Mutant]:
+    found: list[Mutant] = []
+    seen: dict[tuple[str, str], int] = {}
+    for module, path, functions in _modules():
         places, _tree = _scan(path, functions)
-        for line, description in places:
-            found.append(Mutant(len(found), path, line, description))
+        for place in places:
+            occurrence = seen[(place.function, place.description)] = (
+                seen.get((place.function, place.description), 0) + 1
+            )
+            found.append(
+                Mutant(
+                    len(found),
+                    module,
+                    str(path.relative_to(PROJECT)),
+                    place.line,
+                    place.function,
+                    place.description,
+                    occurrence,
+                )
+            )
     return found
 
 
@@ -225,6 +403,7 @@ def mutants() -> list[Mutant]:
 # a mutant that survives it.
 TIERS = [
     ["tests/test_statement_figures.py"],
+    ["tests/test_statement_figure_edges.py"],
     ["tests/test_statement_evidence_rules.py", "tests/test_composer.py"],
 ]
 
@@ -295,6 +474,11 @@ def run_tests() -> str:
     return "survived"
 
 
+def _unmatched_equivalents(everything: list[Mutant]) -> list[str]:
+    keys = {mutant.key for mutant in everything}
+    return [key for key in EQUIVALENT if key not in keys]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--list", action="store_true", help="List the mutants and stop.")
@@ -310,12 +494,20 @@ def main() -> None:
         help="Run this many mutants picked at random (seeded: the same ones every time).",
     )
     arguments = parser.parse_args()
+    sys.path.insert(0, str(PROJECT))
     everything = mutants()
+    unmatched = _unmatched_equivalents(everything)
     if arguments.list:
         for mutant in everything:
-            print(f"{mutant.number:4} {mutant.path}:{mutant.line}  {mutant.description}")
-        print(f"{len(everything)} mutants")
+            mark = "  (equivalent)" if mutant.key in EQUIVALENT else ""
+            print(f"{mutant.number:4} {mutant.path}:{mutant.line}  {mutant.key}{mark}")
+        print(f"{len(everything)} mutants, {len(EQUIVALENT) - len(unmatched)} judged equivalent")
+        for key in unmatched:
+            print(f"EQUIVALENT names no mutant: {key}")
         return
+    if unmatched:
+        # The code changed under a judgement: judge the mutant again under its new key.
+        sys.exit("EQUIVALENT names no mutant:\n  " + "\n  ".join(unmatched))
     chosen = [m for m in everything if not arguments.only or m.number in arguments.only]
     if arguments.sample:
         import random
@@ -331,7 +523,6 @@ def main() -> None:
     os.environ.setdefault("STATEMENT_FIGURE_EXAMPLES", "40")
     os.environ.setdefault("STATEMENT_FIGURE_NO_SHRINK", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
-    sys.path.insert(0, str(PROJECT))
     import importlib
     import io
     from contextlib import redirect_stdout
@@ -345,12 +536,14 @@ def main() -> None:
     baseline = run_tests()
     if baseline != "survived":
         sys.exit(f"The tests must pass before mutating: {baseline}")
+    files = {module: (path, functions) for module, path, functions in _modules()}
     results = {}
     started = time.monotonic()
     for mutant in chosen:
-        module = importlib.import_module(mutant.path.removesuffix(".py").replace("/", "."))
-        first = next(m.number for m in everything if m.path == mutant.path)
-        _places, tree = _scan(mutant.path, TARGETS[mutant.path], target=mutant.number - first)
+        module = importlib.import_module(mutant.module)
+        first = next(m.number for m in everything if m.module == mutant.module)
+        path, functions = files[mutant.module]
+        _places, tree = _scan(path, functions, target=mutant.number - first)
         try:
             saved = _patch(module, tree)
         except Exception as error:  # a mutant that does not even compile counts as killed
@@ -363,30 +556,37 @@ def main() -> None:
                 _restore(saved)
         if outcome == "survived" and mutant.key in EQUIVALENT:
             outcome = "equivalent"
-        results[mutant.number] = {**mutant.__dict__, "outcome": outcome}
-        print(f"{mutant.number:4} {outcome:10} {mutant.path}:{mutant.line}  {mutant.description}")
+        results[mutant.number] = {**mutant.__dict__, "key": mutant.key, "outcome": outcome}
+        print(f"{mutant.number:4} {outcome:10} {mutant.path}:{mutant.line}  {mutant.key}")
         sys.stdout.flush()
 
     outcomes = [r["outcome"] for r in results.values()]
     killed = sum(o.startswith("killed") for o in outcomes)
     equivalent = outcomes.count("equivalent")
-    errors = [r for r in results.values() if r["outcome"].startswith("error")]
-    counted = len(outcomes) - equivalent - len(errors)
+    # A mutant whose tests would not run (an error of pytest itself) is not counted killed.
+    counted = len(outcomes) - equivalent
     score = killed / counted * 100 if counted else 100.0
     print(
-        f"\n{killed} of {counted} non-equivalent mutants killed ({score:.0f} %); "
-        f"{equivalent} judged equivalent; {len(errors)} would not run; "
+        f"\n{len(outcomes)} mutants: {equivalent} judged equivalent, {killed} of the "
+        f"{counted} others killed. Score {score:.1f} % (at least 90 % required); "
         f"{time.monotonic() - started:.0f} s."
     )
     for result in results.values():
-        if result["outcome"] == "survived":
-            print(f"  survived: {result['path']}:{result['line']}  {result['description']}")
+        if result["outcome"] == "survived" or result["outcome"].startswith("error"):
+            print(f"  {result['outcome']}: {result['key']}  ({result['path']}:{result['line']})")
+    stale = [
+        result["key"]
+        for result in results.values()
+        if result["key"] in EQUIVALENT and result["outcome"].startswith("killed")
+    ]
+    for key in stale:
+        print(f"  judged equivalent but killed (take it out of EQUIVALENT): {key}")
     (
         PROJECT
         / f"mutants{'-' + arguments.shard.replace('/', '-') if arguments.shard else ''}.json"
     ).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     if score < 90:
-        sys.exit(1)
+        sys.exit(f"Score {score:.1f} %: under 90 %.")
 
 
 if __name__ == "__main__":

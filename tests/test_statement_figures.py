@@ -59,7 +59,9 @@ class Place:
 
 def _sentences(checklist, marker: str) -> None:
     for question in checklist.questions.all():
-        question.concern_sentence = f"[{marker}{question.code}] {{concerns}} of {{stations}}."
+        question.concern_sentence = (
+            f"[{marker}{question.code}] {{concerns}} of {{stations}}, {{clear}} clear."
+        )
         question.clear_sentence = f"[{marker}clear {question.code}] at {{stations}}."
         question.save()
 
@@ -88,8 +90,10 @@ def place(personas) -> Place:
 
 
 def _other_mission_files_grave_findings(mission) -> None:
-    """Another mission in the same database, every visit reviewed and full of concerns."""
-    checklist = make_checklist(mission)
+    """Another mission in the same database, every visit reviewed and full of concerns, its
+    checklist a newer version than any of the first mission's, with its own wording."""
+    checklist = make_checklist(mission, version=3)
+    _sentences(checklist, "other ")
     participation = ParticipationFactory(mission=mission, accredited=True)
     questions = {q.code: q for q in checklist.questions.all()}
     for number in range(4):
@@ -126,7 +130,13 @@ visit_st = st.fixed_dictionaries(
         "incidents": st.lists(incident_st, max_size=2),
         "closing": st.booleans(),
         "hour": st.integers(8, 19),
-        "counts": st.one_of(st.none(), st.tuples(st.integers(1, 900), st.integers(0, 900))),
+        # (voters who had not received a ballot, ballots issued): either may be left blank.
+        "counts": st.one_of(
+            st.none(),
+            st.tuples(st.integers(1, 900), st.integers(0, 900)),
+            st.tuples(st.integers(1, 900), st.none()),
+            st.tuples(st.none(), st.integers(0, 900)),
+        ),
     }
 )
 
@@ -145,6 +155,7 @@ def expected(visits: list[dict], *, include_awaiting: bool, ids=None) -> dict:
     by_severity = defaultdict(set)
     severities = set()
     incidents = defaultdict(lambda: [0, set()])
+    complaints_of = defaultdict(int)
     complaints = 0
     phases = defaultdict(lambda: [0, set()])
     latest = {"closing": {}, "voting": {}}
@@ -153,7 +164,8 @@ def expected(visits: list[dict], *, include_awaiting: bool, ids=None) -> dict:
         checklist = "closing" if visit["closing"] else "voting"
         phases[checklist][0] += 1
         phases[checklist][1].add(station)
-        if visit["counts"] is not None:
+        # Only a visit with both counts tells the turnout.
+        if visit["counts"] is not None and None not in visit["counts"]:
             known = latest[checklist].get(station)
             if known is None or (visit["hour"], pk) > known[0]:
                 latest[checklist][station] = ((visit["hour"], pk), visit["counts"])
@@ -177,6 +189,7 @@ def expected(visits: list[dict], *, include_awaiting: bool, ids=None) -> dict:
             if severity in GRAVE:
                 grave_visits.add(pk)
             complaints += complaint
+            complaints_of[(category, severity)] += complaint
     stations = {v["station"] for _pk, v in counted}
     turnout_phase = "closing" if latest["closing"] else "voting" if latest["voting"] else None
     chosen = list(latest[turnout_phase].values()) if turnout_phase else []
@@ -185,6 +198,11 @@ def expected(visits: list[dict], *, include_awaiting: bool, ids=None) -> dict:
         "stations": len(stations),
         "observed": {key: len(s) for key, s in observed.items()},
         "concerns": {key: len(s) for key, s in concerns.items()},
+        # Where each concern was: the districts of its stations, under their city.
+        "concern_areas": {
+            key: " and ".join(sorted({f"District {n % 2 + 1}" for n in s})) + " of Capital"
+            for key, s in concerns.items()
+        },
         "by_severity": {s: len(by_severity[s]) for s in ("minor", "serious", "critical")},
         "worst": next((s for s in ("critical", "serious", "minor") if s in severities), None),
         "grave": len(grave),
@@ -192,6 +210,7 @@ def expected(visits: list[dict], *, include_awaiting: bool, ids=None) -> dict:
         "minor": len(minor),
         "incidents": {key: (n, len(s)) for key, (n, s) in incidents.items()},
         "complaints": complaints,
+        "complaints_by_incident_kind": dict(complaints_of),
         "awaiting_counted": sum(v["review"] == "submitted" for _pk, v in counted),
         "phases": {phase: (n, len(s)) for phase, (n, s) in phases.items()},
         "districts": sorted({f"District {n % 2 + 1}" for n in stations}),
@@ -214,12 +233,16 @@ def check_findings(findings, want: dict) -> None:
     assert findings.stations_with_concern_by_severity == want["by_severity"]
     assert findings.worst_severity == want["worst"]
     assert (findings.grave_stations, findings.minor_stations) == (want["grave"], want["minor"])
-    assert set(findings.grave_evidence.visit_ids) == want["grave_visits"]
+    # Each visit once, however many grave concerns and incidents it holds.
+    assert findings.grave_evidence.visit_ids == sorted(want["grave_visits"])
     assert findings.complaints == want["complaints"]
     assert len(findings.complaint_evidence.incident_ids) == want["complaints"]
     assert {
         (i.category, i.severity): (i.incidents, i.stations) for i in findings.incidents
     } == want["incidents"]
+    assert {(i.category, i.severity): i.complaints for i in findings.incidents} == want[
+        "complaints_by_incident_kind"
+    ]
     for row in findings.incidents:
         found = findings.incident_evidence_for(row.category, row.severity)
         assert len(found.incident_ids) == row.incidents
@@ -257,6 +280,13 @@ def check_findings(findings, want: dict) -> None:
     assert len(findings.checklist_evidence("voting").visit_ids) == len(want["voting_visits"])
 
 
+def _voters(counts) -> int | None:
+    """Voters on the list: those without a ballot yet and those with one, as far as known."""
+    if counts is None or counts[0] is None:
+        return None
+    return counts[0] + (counts[1] or 0)
+
+
 def file_all(place: Place, visits: list[dict]) -> list[int]:
     ids = []
     for visit in visits:
@@ -269,7 +299,7 @@ def file_all(place: Place, visits: list[dict]) -> list[int]:
                 station=place.stations[visit["station"]],
                 checklist=checklist,
                 arrived_at=election_day(place.mission, visit["hour"]),
-                voters_on_list=visit["counts"] and visit["counts"][0] + visit["counts"][1],
+                voters_on_list=_voters(visit["counts"]),
                 ballots_issued=visit["counts"] and visit["counts"][1],
                 answers={
                     questions[code].pk: value
@@ -310,8 +340,17 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
         assert [int(n) for n in shortcomings] == [want["minor"]]
     else:
         assert shortcomings == []
-    # No claim of absence the findings contradict.
+    # No claim of absence the findings contradict, and each one they bear out.
     if want["grave"]:
+        assert "noted no violations" not in text
+    elif assessment == "no_violations" and want["complaints"]:
+        assert "They noted no violations of national legislation." in text
+    elif assessment == "no_violations":
+        assert (
+            "They noted no violations of national legislation, and no complaints were recorded "
+            "at the polling stations visited."
+        ) in text
+    else:
         assert "noted no violations" not in text
     if want["complaints"]:
         assert "no complaints" not in text.lower()
@@ -350,20 +389,38 @@ def check_figures(text: str, want: dict, assessment: str, *, full: bool) -> None
             assert "per cent" not in text
         districts = len(want["districts"])
         assert ("one district of Capital" if districts == 1 else "two districts of Capital") in text
+    else:
+        # No visit: no coverage to speak of, and no turnout.
+        assert "worked at" not in text
+        assert "per cent" not in text
     # Each concern sentence: the question's newest wording, its concern and observed stations.
+    found = re.findall(
+        # Where the check was not observed everywhere, and where the concerns were, follow.
+        r"\[(closing )?(\w+)\] (\d+) of (\d+), (\d+) clear"
+        r"(?: \(this was observed at (\d+) of the (\d+) polling stations visited\))?"
+        r"(?:, in ([^.]*))?\.",
+        text,
+    )
     printed = {
-        ("closing" if closing else "voting", code): (int(c), int(s))
-        for closing, code, c, s in re.findall(
-            # Where the check was not observed everywhere, and where the concerns were, follow.
-            r"\[(closing )?(\w+)\] (\d+) of (\d+)(?: \(this was observed[^)]*\))?(?:, in [^.]*)?\.",
-            text,
-        )
+        ("closing" if closing else "voting", code): tuple(int(n) for n in (c, s, clear))
+        for closing, code, c, s, clear, *_rest in found
     }
+    partly = {
+        ("closing" if closing else "voting", code): (observed, visited)
+        for closing, code, _c, _s, _clear, observed, visited, _a in found
+    }
+    areas = {("closing" if closing else "voting", code): a for closing, code, *_n, a in found}
     assert "[old " not in text
+    assert "[other " not in text
     concern_keys = {key for key, n in want["concerns"].items() if n}
     assert set(printed) == concern_keys
     for key in concern_keys:
-        assert printed[key] == (want["concerns"][key], want["observed"][key]), key
+        concerns, observed = want["concerns"][key], want["observed"][key]
+        assert printed[key] == (concerns, observed, observed - concerns), key
+        # Observed at fewer stations than visited with that checklist: the statement says so.
+        visited = want["phases"][key[0]][1]
+        assert partly[key] == ((str(observed), str(visited)) if observed < visited else ("", ""))
+        assert areas[key] == want["concern_areas"][key], key
         prefix = "closing " if key[0] == "closing" else ""
         assert f"[{prefix}clear {key[1]}]" not in text
     labels = dict(Incident.Category.choices)
