@@ -1,7 +1,7 @@
 """Mutation testing of the statement figures: would the tests notice a wrong figure?
 
-Makes one small change at a time ("a mutant") to the findings (reports.findings) and to the
-composer's figure code (the functions of reports.composer named in TARGETS), runs the tests
+Makes one small change at a time ("a mutant") to the findings (reports.statements.findings) and to the
+composer's figure code (the functions of reports.statements.composer named in TARGETS), runs the tests
 that guard figures, and counts the mutants they kill (a test fails). A mutant that survives is
 either a gap in the tests or equivalent (it changes nothing a reader could see); EQUIVALENT
 lists those judged so, with why.
@@ -45,8 +45,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 # Module (or package: every module in it) → the functions and methods mutated, by name; None
 # for every function. Modules by their import path, so a move needs one line changed here.
 TARGETS: dict[str, set[str] | None] = {
-    "reports.findings": None,
-    "reports.composer": {
+    "reports.statements.findings": None,
+    "reports.statements.composer": {
         "assessment_paragraphs",
         "grave_paragraph",
         "complaints_paragraph",
@@ -428,7 +428,7 @@ def _functions(namespace: dict, module_name: str):
 
 def _patch(module, tree: ast.Module) -> dict:
     """Give the module's functions the mutant's code in place (every reference to them, e.g.
-    `from reports.findings import findings_compute` elsewhere, runs the mutant); return
+    `from reports.statements.findings import findings_compute` elsewhere, runs the mutant); return
     what to restore."""
     namespace = dict(vars(module))
     exec(compile(tree, module.__file__, "exec"), namespace)

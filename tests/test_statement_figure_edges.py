@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from reports.composer import statement_compose
-from reports.findings import findings_compute
 from reports.models import Visit
 from reports.services import IncidentData, VisitData, visit_restore
+from reports.statements.composer import statement_compose
+from reports.statements.findings import findings_compute
 from tests.factories import AreaFactory, PollingStationFactory
 from tests.statement_facts import normalised
 from tests.visits_support import election_day, make_checklist
