@@ -137,8 +137,8 @@ def test_the_coordinator_sees_a_critical_concern_arrive_without_reloading(
 
     # The item opens the visit in the admin.
     flagged.first.locator("a").click()
-    room.wait_for_load_state()
-    assert room.url.endswith(reverse("admin:reports_visit_change", args=[visit.pk]))
+    change_page = reverse("admin:reports_visit_change", args=[visit.pk])
+    expect(room).to_have_url(re.compile(re.escape(change_page) + "$"), timeout=30_000)
 
 
 def test_the_visit_list_is_readable_at_1366_pixels(page_for, live_server, artefacts):
