@@ -2,9 +2,9 @@
 
 Makes one small change at a time ("a mutant") to the findings (reports.statements.findings)
 and to the composer's figure code (the functions of reports.statements.composer named in
-TARGETS), runs the tests that guard figures, and counts the mutants they kill (a test fails). A mutant that survives is
-either a gap in the tests or equivalent (it changes nothing a reader could see); EQUIVALENT
-lists those judged so, with why.
+TARGETS), runs the tests that guard figures, and counts the mutants they kill (a test
+fails). A mutant that survives is either a gap in the tests or equivalent (it changes nothing
+a reader could see); EQUIVALENT lists those judged so, with why.
 
 Changes made: comparisons turned around (== and !=, < and <=, in and not in, ...), `and` and
 `or` swapped, a `not` dropped, True and False swapped, a number made one larger, an argument
