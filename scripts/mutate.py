@@ -1,10 +1,10 @@
 """Mutation testing of the statement figures: would the tests notice a wrong figure?
 
-Makes one small change at a time ("a mutant") to the findings (reports.statements.findings) and to the
-composer's figure code (the functions of reports.statements.composer named in TARGETS), runs the tests
-that guard figures, and counts the mutants they kill (a test fails). A mutant that survives is
-either a gap in the tests or equivalent (it changes nothing a reader could see); EQUIVALENT
-lists those judged so, with why.
+Makes one small change at a time ("a mutant") to the findings (reports.statements.findings)
+and to the composer's figure code (the functions of reports.statements.composer named in
+TARGETS), runs the tests that guard figures, and counts the mutants they kill (a test fails).
+A mutant that survives is either a gap in the tests or equivalent (it changes nothing a reader
+could see); EQUIVALENT lists those judged so, with why.
 
 Changes made: comparisons turned around (== and !=, < and <=, in and not in, ...), `and` and
 `or` swapped, a `not` dropped, True and False swapped, a number made one larger, an argument
@@ -75,31 +75,15 @@ EQUIVALENT: dict[str, str] = {
     ),
     "visit_ids_in:set(...) → list(...) in `set(phases)`#1": MEMBERSHIP,
     "visit_ids_in:set(...) → list(...) in `set(checklists)`#1": MEMBERSHIP,
-    "findings_compute:drop mission= in `Checklist.objects.filter(mission=mission)`#1": (
-        "the checklists are only looked up by the ids of this mission's visits"
+    "_findings_compute:drop mission= in `Checklist.objects.filter(mission=mission)`#1": (
+        "the checklists are only looked up by the checklists of this mission's visits (label_of, "
+        "and the turnout's of_phase, tested against this mission's visits' checklists)"
     ),
-    "findings_compute:99 → 100 in `phase_order.get(item[0], 99)`#1": KNOWN_PHASES,
-    "_coverage:drop mission= in `Visit.objects.filter(mission=mission)`#1": (
+    "_findings_compute:99 → 100 in `phase_order.get(phase, 99)`#1": KNOWN_PHASES,
+    "_places:drop pk__in= in `PollingStation.objects.filter(pk__in=list(stations))`#1": (
         f"the stations' areas: {LOOKUP_ONLY}"
     ),
-    "_coverage:drop pk__in= in `PollingStation.objects.filte...ssion).values('station_id'))`#1": (
-        f"the stations' areas: {LOOKUP_ONLY}"
-    ),
-    "_coverage:`if` condition → True in `area is not None`#1": (
-        "stations without an area are then counted under area None, which the query of areas "
-        "(pk__in ignores None) never returns: they stay out of the coverage as before"
-    ),
-    "_answers:drop mission= in `Visit.objects.filter(mission=mission)`#1": (
-        f"the unobserved questions, by visit: {LOOKUP_ONLY}"
-    ),
-    (
-        "_answers:drop unobserved= in "
-        "`Visit.objects.filter(mission=mission).exclude(unobserved=[])`#1"
-    ): ("visits with an empty list then come too, and an empty list is treated as no list"),
-    "_answers:set(...) → list(...) in `set(skipped)`#1": MEMBERSHIP,
-    "_answers:drop concerns= in `Visit.objects.filter(mission...eviews).exclude(concerns=[])`#1": (
-        "visits with no concerns then come too, and add nothing"
-    ),
+    "_answers:set(...) → list(...) in `set(unobserved[visit])`#1": MEMBERSHIP,
     "_answers:or → and in `question.clear_item or ''`#1": (
         "a statement reads the short phrase through QuestionFinding.localized, from the "
         "translations, which hold it in every language (English the fallback); the attribute "
