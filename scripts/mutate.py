@@ -68,6 +68,10 @@ MEMBERSHIP = "a membership test: a list answers the same"
 KNOWN_PHASES = (
     "every checklist's phase is one of Phase's values: the default for an unknown one is never used"
 )
+ALL_ELECTION_DAY = (
+    "when every phase observed is of election day, the general branch picks every visit and "
+    "station too, in the same order: the shortcut only saves a pass over the visits"
+)
 EQUIVALENT: dict[str, str] = {
     "all_clear:> → >= in `self.stations_answered > 0`#1": (
         "the findings hold a question only where it was observed at a station at least once "
@@ -80,6 +84,17 @@ EQUIVALENT: dict[str, str] = {
         "and the turnout's of_phase, tested against this mission's visits' checklists)"
     ),
     "_findings_compute:99 → 100 in `phase_order.get(phase, 99)`#1": KNOWN_PHASES,
+    "_findings_compute:<= → < in `set(visits_by_phase) <= set(ELECTION_DAY_PHASES)`#1": (
+        ALL_ELECTION_DAY
+    ),
+    (
+        "_findings_compute:`if` condition → False in "
+        "`set(visits_by_phase) <= set(ELECTION_DAY_PHASES)`#1"
+    ): ALL_ELECTION_DAY,
+    "_coverage:`if` condition → True in `area is not None`#1": (
+        "stations without an area are then counted under area None, which the query of areas "
+        "(pk__in ignores None) never returns: they stay out of the coverage as before"
+    ),
     "_places:drop pk__in= in `PollingStation.objects.filter(pk__in=list(stations))`#1": (
         f"the stations' areas: {LOOKUP_ONLY}"
     ),
@@ -90,6 +105,16 @@ EQUIVALENT: dict[str, str] = {
         "itself is read only when all of them are empty, and then it is empty either way"
     ),
     "_answers:99 → 100 in `phase_order.get(f.phase, 99)`#1": KNOWN_PHASES,
+    "_answers:True → False in `strict=True`#1": (
+        "the concerns are parsed from the texts of those very visits, one list each: the "
+        "lengths always agree"
+    ),
+    "_answers:True → False in `strict=True`#2": (
+        "each item is a (visit, answer, station) triple: the three columns are always as long"
+    ),
+    "_turnout:True → False in `strict=True`#1": (
+        "the stations are read from the very rows they are zipped with: the lengths always agree"
+    ),
     "_lists:`if` condition → False in `not rows`#1": "no rows parse as an empty list: {} again",
     "_lists:True → False in `strict=True`#1": (
         "the parsed list is built from the rows, one item each: the lengths always agree"
