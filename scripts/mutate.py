@@ -33,6 +33,7 @@ fails when the score is under 90 %. Results also go to mutants.json.
 import argparse
 import ast
 import copy
+import inspect
 import json
 import os
 import sys
@@ -432,7 +433,9 @@ def _functions(namespace: dict, module_name: str):
                 elif callable(member) and hasattr(member, "__code__"):
                     yield f"{name}.{attribute}", member
         elif hasattr(value, "__code__"):
-            yield name, value
+            # A decorated function (a context manager, say) runs the function it wraps: that
+            # one takes the mutant's code, or the mutant would never run.
+            yield name, inspect.unwrap(value)
 
 
 def _patch(module, tree: ast.Module) -> dict:
