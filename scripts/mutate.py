@@ -2,9 +2,9 @@
 
 Makes one small change at a time ("a mutant") to the findings (reports.statements.findings)
 and to the composer's figure code (the functions of reports.statements.composer named in
-TARGETS), runs the tests that guard figures, and counts the mutants they kill (a test
-fails). A mutant that survives is either a gap in the tests or equivalent (it changes nothing
-a reader could see); EQUIVALENT lists those judged so, with why.
+TARGETS), runs the tests that guard figures, and counts the mutants they kill (a test fails).
+A mutant that survives is either a gap in the tests or equivalent (it changes nothing a reader
+could see); EQUIVALENT lists those judged so, with why.
 
 Changes made: comparisons turned around (== and !=, < and <=, in and not in, ...), `and` and
 `or` swapped, a `not` dropped, True and False swapped, a number made one larger, an argument
@@ -33,6 +33,7 @@ fails when the score is under 90 %. Results also go to mutants.json.
 import argparse
 import ast
 import copy
+import inspect
 import json
 import os
 import sys
@@ -68,6 +69,10 @@ MEMBERSHIP = "a membership test: a list answers the same"
 KNOWN_PHASES = (
     "every checklist's phase is one of Phase's values: the default for an unknown one is never used"
 )
+ALL_ELECTION_DAY = (
+    "when every phase observed is of election day, the general branch picks every visit and "
+    "station too, in the same order: the shortcut only saves a pass over the visits"
+)
 EQUIVALENT: dict[str, str] = {
     "all_clear:> → >= in `self.stations_answered > 0`#1": (
         "the findings hold a question only where it was observed at a station at least once "
@@ -75,37 +80,42 @@ EQUIVALENT: dict[str, str] = {
     ),
     "visit_ids_in:set(...) → list(...) in `set(phases)`#1": MEMBERSHIP,
     "visit_ids_in:set(...) → list(...) in `set(checklists)`#1": MEMBERSHIP,
-    "findings_compute:drop mission= in `Checklist.objects.filter(mission=mission)`#1": (
-        "the checklists are only looked up by the ids of this mission's visits"
+    "_findings_compute:drop mission= in `Checklist.objects.filter(mission=mission)`#1": (
+        "the checklists are only looked up by the checklists of this mission's visits (label_of, "
+        "and the turnout's of_phase, tested against this mission's visits' checklists)"
     ),
-    "findings_compute:99 → 100 in `phase_order.get(item[0], 99)`#1": KNOWN_PHASES,
-    "_coverage:drop mission= in `Visit.objects.filter(mission=mission)`#1": (
-        f"the stations' areas: {LOOKUP_ONLY}"
+    "_findings_compute:99 → 100 in `phase_order.get(phase, 99)`#1": KNOWN_PHASES,
+    "_findings_compute:<= → < in `set(visits_by_phase) <= set(ELECTION_DAY_PHASES)`#1": (
+        ALL_ELECTION_DAY
     ),
-    "_coverage:drop pk__in= in `PollingStation.objects.filte...ssion).values('station_id'))`#1": (
-        f"the stations' areas: {LOOKUP_ONLY}"
-    ),
+    (
+        "_findings_compute:`if` condition → False in "
+        "`set(visits_by_phase) <= set(ELECTION_DAY_PHASES)`#1"
+    ): ALL_ELECTION_DAY,
     "_coverage:`if` condition → True in `area is not None`#1": (
         "stations without an area are then counted under area None, which the query of areas "
         "(pk__in ignores None) never returns: they stay out of the coverage as before"
     ),
-    "_answers:drop mission= in `Visit.objects.filter(mission=mission)`#1": (
-        f"the unobserved questions, by visit: {LOOKUP_ONLY}"
+    "_places:drop pk__in= in `PollingStation.objects.filter(pk__in=list(stations))`#1": (
+        f"the stations' areas: {LOOKUP_ONLY}"
     ),
-    (
-        "_answers:drop unobserved= in "
-        "`Visit.objects.filter(mission=mission).exclude(unobserved=[])`#1"
-    ): ("visits with an empty list then come too, and an empty list is treated as no list"),
-    "_answers:set(...) → list(...) in `set(skipped)`#1": MEMBERSHIP,
-    "_answers:drop concerns= in `Visit.objects.filter(mission...eviews).exclude(concerns=[])`#1": (
-        "visits with no concerns then come too, and add nothing"
-    ),
+    "_answers:set(...) → list(...) in `set(unobserved[visit])`#1": MEMBERSHIP,
     "_answers:or → and in `question.clear_item or ''`#1": (
         "a statement reads the short phrase through QuestionFinding.localized, from the "
         "translations, which hold it in every language (English the fallback); the attribute "
         "itself is read only when all of them are empty, and then it is empty either way"
     ),
     "_answers:99 → 100 in `phase_order.get(f.phase, 99)`#1": KNOWN_PHASES,
+    "_answers:True → False in `strict=True`#1": (
+        "the concerns are parsed from the texts of those very visits, one list each: the "
+        "lengths always agree"
+    ),
+    "_answers:True → False in `strict=True`#2": (
+        "each item is a (visit, answer, station) triple: the three columns are always as long"
+    ),
+    "_turnout:True → False in `strict=True`#1": (
+        "the stations are read from the very rows they are zipped with: the lengths always agree"
+    ),
     "_lists:`if` condition → False in `not rows`#1": "no rows parse as an empty list: {} again",
     "_lists:True → False in `strict=True`#1": (
         "the parsed list is built from the rows, one item each: the lengths always agree"
@@ -423,7 +433,9 @@ def _functions(namespace: dict, module_name: str):
                 elif callable(member) and hasattr(member, "__code__"):
                     yield f"{name}.{attribute}", member
         elif hasattr(value, "__code__"):
-            yield name, value
+            # A decorated function (a context manager, say) runs the function it wraps: that
+            # one takes the mutant's code, or the mutant would never run.
+            yield name, inspect.unwrap(value)
 
 
 def _patch(module, tree: ast.Module) -> dict:

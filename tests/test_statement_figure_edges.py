@@ -3,6 +3,7 @@ tests/test_statement_figures.py rarely or never hold (large figures, an announce
 the tolerance, a station in an area with no parent area, a single phase observed)."""
 
 import dataclasses
+import gc
 from decimal import Decimal
 
 import pytest
@@ -204,3 +205,97 @@ def test_a_briefing_with_no_violations_gives_the_complaints_beside_it(personas, 
     assert "They noted no violations of national legislation." in text
     assert "1 complaint was filed at the polling stations visited." in text
     assert "no complaints" not in text.lower()
+
+
+def test_a_pre_election_visit_is_no_election_day_coverage(personas, mission):
+    # The count first, then a pre-election visit elsewhere: only the count is election day.
+    closing = make_checklist(mission, code="closing", phase="closing")
+    before = make_checklist(mission, code="pre_election", phase="pre_election")
+    capital = AreaFactory(election=mission.election, name="Capital", kind="city")
+    north = AreaFactory(election=mission.election, name="North", kind="region")
+    counted = file(
+        personas,
+        closing,
+        PollingStationFactory(election=mission.election, number="1", area=capital),
+        hour=20,
+    )
+    file(
+        personas,
+        before,
+        PollingStationFactory(election=mission.election, number="2", area=north),
+        hour=9,
+    )
+
+    findings = findings_compute(mission=mission)
+    text = text_of(mission, findings)
+
+    assert "On election day, members of the Mission worked at 1 polling station in Capital." in text
+    assert "North" not in text
+    assert findings.election_day_evidence.visit_ids == [counted.pk]
+
+
+def test_the_phases_are_told_by_the_checklists_phase_not_their_code(personas, mission):
+    day = make_checklist(mission, code="polling_day", phase="voting")
+    count = make_checklist(mission, code="count", phase="closing")
+    first, second = (
+        PollingStationFactory(election=mission.election, number=number) for number in "12"
+    )
+    file(personas, day, first)
+    file(personas, day, second)
+    file(personas, count, second, hour=20)
+
+    text = text_of(mission)
+
+    assert (
+        "They observed the voting at two polling stations and the closing and the count at one "
+        "polling station."
+    ) in text
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_computing_the_findings_leaves_the_cycle_collector_as_it_found_it(
+    personas, mission, collecting
+):
+    file(personas, make_checklist(mission), PollingStationFactory(election=mission.election))
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        findings_compute(mission=mission)
+        assert gc.isenabled() == collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_a_concern_at_a_visit_that_observed_every_question_is_counted(personas, mission):
+    checklist = make_checklist(mission)
+    # Every question answered, the optional ones too: nothing left unobserved.
+    file(
+        personas,
+        checklist,
+        PollingStationFactory(election=mission.election),
+        box_sealed="no",
+        problems=["queue"],
+        waiting=10,
+        opened_at="07:00",
+        remarks="Calm all day.",
+    )
+
+    text = text_of(mission, assessment="serious")
+
+    assert "The Mission recorded serious violations at 1 polling station during" in text
+    assert "Concerns about “Was the ballot box sealed?” were noted at 1 of" in text
+
+
+def test_the_turnout_takes_each_station_s_latest_count_by_arrival_not_by_filing(personas, mission):
+    checklist = make_checklist(mission, code="closing", phase="closing")
+    station = PollingStationFactory(election=mission.election)
+    # The later count filed first: the one filed after it arrived earlier.
+    file(personas, checklist, station, hour=21, counts=(500, 300))
+    file(personas, checklist, station, hour=19, counts=(500, 100))
+
+    text = text_of(mission)
+
+    assert (
+        "At the 1 polling station where the observers followed the count, 60.00 per cent of "
+        "the voters on the list had voted."
+    ) in text
