@@ -20,6 +20,9 @@ What each permission covers:
 - OBSERVE: the observer pages of the mission: anyone with a participation in it.
 - FILE_VISITS: filing a visit under a participation (the target): its own observer, while
   accredited. Asked of the participation the observer pages already hold: no query.
+- DOWNLOAD_STATEMENT: a statement's files (the target is the statement): anyone once it is
+  published and past its embargo; before, its mission's staff, and its press officers once
+  approved. Decided by the statement's mission id: no mission row is read.
 """
 
 import rules
