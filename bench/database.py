@@ -7,23 +7,29 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def database_ensure(url: str) -> None:
-    """Create the database DATABASE_URL names if PostgreSQL does not have it yet."""
-    import dj_database_url
+def _server(settings: dict):
+    """A connection to the PostgreSQL server DATABASE_URL names, outside its database."""
     import psycopg
-    from psycopg import sql
 
-    settings = dj_database_url.parse(url)
-    if settings["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit("DATABASE_URL must point at PostgreSQL: the figures are for production.")
-    with psycopg.connect(
+    return psycopg.connect(
         dbname="postgres",
         user=settings["USER"] or None,
         password=settings["PASSWORD"] or None,
         host=settings["HOST"] or None,
         port=settings["PORT"] or None,
         autocommit=True,
-    ) as connection:
+    )
+
+
+def database_ensure(url: str) -> None:
+    """Create the database DATABASE_URL names if PostgreSQL does not have it yet."""
+    import dj_database_url
+    from psycopg import sql
+
+    settings = dj_database_url.parse(url)
+    if settings["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit("DATABASE_URL must point at PostgreSQL: the figures are for production.")
+    with _server(settings) as connection:
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]
         ).fetchone()
@@ -41,18 +47,10 @@ def database_drop(url: str) -> None:
     the benchmark's own database takes a moment.
     """
     import dj_database_url
-    import psycopg
     from psycopg import sql
 
     settings = dj_database_url.parse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        autocommit=True,
-    ) as connection:
+    with _server(settings) as connection:
         connection.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(settings["NAME"])

@@ -6,9 +6,12 @@ Foreign-key choices and autocomplete results are scoped by the same rule, so a c
 can neither see nor post another mission's objects.
 """
 
+import zoneinfo
+
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from modeltranslation.admin import TranslationAdmin, TranslationInlineModelAdmin
 from modeltranslation.translator import NotRegistered, TranslationOptions
 
@@ -102,6 +105,19 @@ def _in_every_language(model, lookup: str) -> list[str]:
             return [prefix + "__".join([*head, name, *tail]) for name in columns(part)]
         return [lookup]
     return [lookup]
+
+
+class InMissionTimeZoneMixin:
+    """Render an object's change page in its mission's time zone, so every time on it reads
+    as the mission's people saw it (as on the statement pages). For models with `mission`."""
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if obj is None:
+            return response
+        # Rendered now, inside the zone: a lazy response would render after it is left.
+        with timezone.override(zoneinfo.ZoneInfo(obj.mission.time_zone)):
+            return response.render()
 
 
 class MissionScopedAdmin(_ScopedChoicesMixin, _ContentLanguagesMixin, TranslationAdmin):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from missions.content_languages import in_language, languages
-from missions.scoping import MissionScopedAdmin, MissionScopedInlineMixin
+from missions.scoping import InMissionTimeZoneMixin, MissionScopedAdmin, MissionScopedInlineMixin
 from reports.models import Statement, StatementDocument, StatementText
 from reports.statements.jobs import statement_request
 from reports.templatetags.people import person_name
@@ -96,7 +96,7 @@ class StatementDocumentInline(MissionScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(MissionScopedAdmin):
+class StatementAdmin(InMissionTimeZoneMixin, MissionScopedAdmin):
     mission_lookup = "mission"
     list_display = [
         "__str__",
@@ -171,15 +171,6 @@ class StatementAdmin(MissionScopedAdmin):
             # Its documents already say where and when: a change would not reach them.
             readonly += [name for name in ("place", "dated_on") if name not in readonly]
         return readonly
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        response = super().render_change_form(request, context, add, change, form_url, obj)
-        if obj is None:
-            return response
-        # Rendered now, so that every time on the page (requested, compiled, approved,
-        # published, embargo) is in the mission's zone, as on the statement pages.
-        with timezone.override(zoneinfo.ZoneInfo(obj.mission.time_zone)):
-            return response.render()
 
     def save_model(self, request, obj, form, change):
         # Only the dating is editable, and only before the worker takes the version: write

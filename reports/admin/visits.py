@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from missions.admin_lists import LeanChangeListMixin, MissionListFilter
 from missions.models import Mission, Phase
 from missions.permissions import MANAGE, missions_where
-from missions.scoping import MissionScopedAdmin
+from missions.scoping import InMissionTimeZoneMixin, MissionScopedAdmin
 from observers.models import Observer, Participation
 from reports.models import Answer, Checklist, Incident, Visit, VisitRevision
 from reports.services import visit_mark_reviewed, visit_send_back
@@ -160,7 +160,7 @@ class SendBackForm(forms.Form):
 
 
 @admin.register(Visit)
-class VisitAdmin(LeanChangeListMixin, MissionScopedAdmin):
+class VisitAdmin(LeanChangeListMixin, InMissionTimeZoneMixin, MissionScopedAdmin):
     mission_lookup = "mission"
     form = VisitReviewForm
     change_form_template = "admin/reports/visit/change_form.html"
@@ -363,14 +363,6 @@ class VisitAdmin(LeanChangeListMixin, MissionScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        response = super().render_change_form(request, context, add, change, form_url, obj)
-        if obj is None:
-            return response
-        # Rendered now, so every time on the page is in the mission's zone, as filed.
-        with timezone.override(zoneinfo.ZoneInfo(obj.mission.time_zone)):
-            return response.render()
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data["review_action"] == SEND_BACK:

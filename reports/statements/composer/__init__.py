@@ -31,26 +31,10 @@ __all__ = ["compose", "figure", "markdown_blocks", "spelled", "statement_compose
 Kind = Statement.Kind
 
 
-def statement_compose(
-    *,
-    mission: Mission,
-    kind: str,
-    language: str,
-    findings: Findings,
-    dated_on: datetime.date,
-    place: str = "",
-    assessment: str = "",
-) -> Document:
-    """Read what the mission's statement prints (reports.statements.selectors), then compose it."""
-    return compose(
-        statement_inputs(mission=mission),
-        kind=kind,
-        language=language,
-        findings=findings,
-        dated_on=dated_on,
-        place=place,
-        assessment=assessment,
-    )
+def statement_compose(*, mission: Mission, **options) -> Document:
+    """Read what the mission's statement prints (reports.statements.selectors), then compose
+    it: `options` are `compose`'s (kind, language, findings, dated_on, place, assessment)."""
+    return compose(statement_inputs(mission=mission), **options)
 
 
 def compose(
