@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,20 @@ def test_ci_runs_on_postgresql_and_a_redis_broker():
     assert connection.vendor == "postgresql"
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     assert settings.CELERY_TASK_ALWAYS_EAGER is False
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis server")
+def test_the_shared_cache_keeps_one_redis_client_and_shares_what_it_stores():
+    from config.cache import RedisCache
+
+    location = os.environ["REDIS_URL"]
+    one, other = RedisCache(location, {}), RedisCache(location, {})  # as two processes would
+    key = f"test:shared:{uuid.uuid4().hex}"
+
+    one.set(key, {"generation": 7}, timeout=30)
+
+    assert other.get(key) == {"generation": 7}
+    assert other.get_many([key, key + ":missing"]) == {key: {"generation": 7}}
+    assert one._cache.get_client() is one._cache.get_client(write=True)
+    one.delete(key)
+    assert other.get(key) is None

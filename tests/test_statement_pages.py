@@ -918,6 +918,38 @@ def test_a_released_download_takes_no_query_once_served(world, press, django_ass
     assert again["Content-Disposition"] == first["Content-Disposition"]
 
 
+def test_a_remembered_released_file_is_answered_before_sessions_with_every_page_s_headers(
+    world, press
+):
+    client = world.client("press_officer")  # signed in: the file is the public's all the same
+    client.get(press_url(press.released))  # now remembered
+
+    again = client.get(press_url(press.released))
+
+    assert b"".join(again.streaming_content) == BYTES["pdf"]
+    assert again["Cache-Control"] == "public, max-age=31536000, immutable"
+    # Answered before the session, language and account middleware: nothing per reader.
+    assert "Cookie" not in again.get("Vary", "") and "Accept-Language" not in again.get("Vary", "")
+    assert not again.cookies
+    # The headers every page carries.
+    assert again["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in again["Content-Security-Policy"]
+    assert "camera=()" in again["Permissions-Policy"]
+    assert again["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("tail", ["x/pdf/", "1/pdf", "1/pdf/more/", "-1/pdf/"])
+def test_an_address_beside_the_downloads_is_not_served_a_file(world, press, tail):
+    client = world.client("anonymous")
+    client.get(press_url(press.released))  # a released file remembered
+
+    response = client.get(f"/press/statements/{tail}".replace("1/", f"{press.released.pk}/"))
+
+    # Not found, or (without its last slash) sent to the address with it, as any page is.
+    assert response.status_code in (404, 301)
+    assert "Content-Disposition" not in response and not response.get("ETag")
+
+
 def test_a_withdrawn_statement_s_file_is_no_longer_served(
     world, press, django_capture_on_commit_callbacks
 ):

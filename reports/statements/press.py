@@ -10,12 +10,17 @@ and cached (reports.statements.press_cache); a press officer's is rendered for t
 Either loads only the columns it shows, never a statement's compiled content.
 """
 
+import functools
+import re
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 
 from missions.content_languages import columns
@@ -97,10 +102,19 @@ def press_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/press/press_list.html", {"statements_html": mark_safe(html)})
 
 
+def _released_download(request: HttpRequest, pk: int, file_format: str):
+    """The generation, and the response for a released statement's file if it is remembered."""
+    generation, cached, file_name = press_cache.released_document(pk, file_format)
+    if cached is None:
+        return generation, None
+    # Released: anyone may have it.
+    return generation, download_response(request, cached, file_name=file_name, public=True)
+
+
 def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
-    generation, cached, file_name = press_cache.released_document(pk, format)
-    if cached is not None:  # released: anyone may have it
-        return download_response(request, cached, file_name=file_name, public=True)
+    generation, response = _released_download(request, pk, format)
+    if response is not None:
+        return response
     document = get_object_or_404(
         StatementDocument.objects.select_related("statement__mission").defer("statement__content"),
         statement__pk=pk,
@@ -114,3 +128,54 @@ def press_download(request: HttpRequest, pk: int, format: str) -> HttpResponse:
     if released:
         press_cache.released_document_remember(generation, document, file_name)
     return download_response(request, document, file_name=file_name, public=released)
+
+
+@functools.cache
+def _download_prefix() -> str:
+    """The press downloads' addresses up to the statement ("/press/statements/")."""
+    return reverse("press:download", kwargs={"pk": 1, "format": "pdf"}).removesuffix("1/pdf/")
+
+
+# The rest of a download's address, as press_urls has it: "<int:pk>/<str:format>/".
+_DOWNLOAD_TAIL = re.compile(r"([0-9]+)/([^/]+)/")
+
+
+class ReleasedDownloadMiddleware:
+    """Answer a released statement's download before sessions, languages and accounts.
+
+    At the embargo lift the public asks for the same few files at once. A released file is
+    the same for everyone, and the press cache remembers it (without the database) until a
+    change bumps its generation, so its download needs no session, user, language or CSRF
+    check: it is answered here, right after the static files, with the headers every page
+    carries, added by the middleware in `HEADERS` as for any response. Anything else (a file
+    not remembered yet, or not released) goes on to the view, which decides who may have it.
+    """
+
+    HEADERS = (
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "csp.middleware.CSPMiddleware",
+        "accounts.middleware.PermissionsPolicyMiddleware",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        with_headers = self._remembered
+        for name in reversed(self.HEADERS):
+            with_headers = import_string(name)(with_headers)
+        self.with_headers = with_headers
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path, prefix = request.path_info, _download_prefix()
+        if request.method in ("GET", "HEAD") and path.startswith(prefix):
+            match = _DOWNLOAD_TAIL.fullmatch(path, len(prefix))
+            if match is not None:
+                pk, file_format = match.groups()
+                _generation, response = _released_download(request, int(pk), file_format)
+                if response is not None:
+                    request.released_response = response
+                    return self.with_headers(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _remembered(request: HttpRequest) -> HttpResponse:
+        return request.released_response
