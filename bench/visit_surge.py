@@ -12,20 +12,26 @@ What it measures
       (the visit, its answers with bulk_create, its incident, observer and history rows) in
       one transaction — the fastest honest write of a submission's data;
     - the bare insert (`bench/ceiling/urls.py`): one row, no session, what any Django write
-      costs at least on this machine.
+      costs at least on this machine;
+    - the least pair: the floor's POST followed, as a submission is, by the least page a
+      phone could be redirected to (behind login: the participation and the visit's row
+      read, a line of text answered). Its rate ÷ the floor's is the most the submissions'
+      ratio could reach with a form that validated nothing and a page that showed nothing.
 
     All go through the product's full middleware (bench/ceiling/settings.py).
     Phases alternate, because the machine is shared and noisy: warm-up, A floor, B bare
-    insert, C submissions, D floor again (`--rounds 2` adds E submissions, F floor). For each
+    insert, C least pair, D submissions, E floor again (`--rounds 2` adds F least pair,
+    G submissions, H floor). For each
     phase it reports requests/s, p50/p95/p99 latency and errors, and the CPU the gunicorn
     workers, the PostgreSQL backends and the load generator itself spent per request.
 
     A fraction of the submissions (`--retry-fraction`, 5 %) is sent twice with the same key,
     as a phone retrying after a dropped connection: half of them right after the first answer,
     half racing the first on a second connection; the floor gets the same. Afterwards the
-    database is checked, for the floor's visits as for the product's: visits filed ==
-    distinct keys accepted, every retry redirected to the visit its first sending created,
-    every visit has all its answers, the bare insert's table has one row per 204.
+    database is checked, for the floor's and the least pair's visits as for the product's:
+    visits filed == distinct keys accepted, every retry redirected to the visit its first
+    sending created, every visit has all its answers, the bare insert's table has one row
+    per 204.
 
 How to run it (from the project root; PostgreSQL on 127.0.0.1:5432, user postgres, trust auth)
     .venv/bin/python bench/visit_surge.py --clients 32 --seconds 20
@@ -780,7 +786,7 @@ def run_client(client: Client, phase: Phase, deadline: float, budget: "Budget") 
         identity = client.identities[client.turn % len(client.identities)]
         client.turn += 1
         key = str(uuid.UUID(int=client.random.getrandbits(128), version=4))
-        if phase.kind == "floor":
+        if phase.kind in ("floor", "pair"):
             request = client.floor_request(identity, key)
         else:
             request = client.visit_request(identity, key)
@@ -797,13 +803,14 @@ def run_client(client: Client, phase: Phase, deadline: float, budget: "Budget") 
             if status == 302 and VISIT_LOCATION.match(headers.get("Location", ""))
         ]
         follow = 0.0
-        if phase.kind == "visits" and accepted:
+        if phase.kind in ("visits", "pair") and accepted:
             # What the phone does next: load the visit's page. Timed with the POST, as one.
-            status, _headers, body, follow = client.exchange(
-                *client.page_request(identity, accepted[0])
-            )
+            page = accepted[0]
+            if phase.kind == "pair":  # the least page instead of the product's
+                page = page.replace(f"/missions/{SLUG}/", f"/bench/floor/{SLUG}/", 1)
+            status, _headers, body, follow = client.exchange(*client.page_request(identity, page))
             if status != 200:
-                phase.fail(f"GET {accepted[0]}: HTTP {status}: {error_text(body)}")
+                phase.fail(f"GET {page}: HTTP {status}: {error_text(body)}")
         locations = []
         for index, (status, headers, body, latency) in enumerate(results):
             location = headers.get("Location", "")
@@ -899,7 +906,7 @@ def phase_summary(phase: Phase) -> dict:
         },
         "error_samples": phase.error_samples,
     }
-    if phase.kind in ("visits", "floor"):
+    if phase.kind in ("visits", "floor", "pair"):
         summary["new_visits"] = phase.new_visits
         summary["new_visits_per_s"] = round(phase.new_visits / phase.elapsed, 1)
         summary["retries"] = phase.retries
@@ -915,7 +922,7 @@ def verify(phases: list[Phase], world: dict) -> dict:
 
     accepted: dict[str, str] = {}
     for phase in phases:
-        if phase.kind in ("visits", "floor"):
+        if phase.kind in ("visits", "floor", "pair"):
             accepted.update(phase.accepted)
     visits = Visit.objects.filter(mission_id=world["mission_id"])
     in_db = dict(visits.values_list("key", "pk"))
@@ -1012,17 +1019,19 @@ def main() -> int:
             print(f"Warm-up ({args.warmup:g} s per path) …", flush=True)
             phases.append(phase_run("warm-up ceiling", "ceiling", args.warmup, clients, *run))
             phases.append(phase_run("warm-up floor", "floor", args.warmup, clients, *run))
+            phases.append(phase_run("warm-up least pair", "pair", args.warmup, clients, *run))
             if args.login_ceiling:
                 phases.append(phase_run("warm-up logged-in", "login", args.warmup, clients, *run))
             phases.append(phase_run("warm-up visits", "visits", args.warmup, clients, *run))
         letters = iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         schedule = ["floor", "ceiling", *(["login"] if args.login_ceiling else [])]
-        schedule += ["visits", "floor"] * args.rounds
+        schedule += ["pair", "visits", "floor"] * args.rounds
         names = {
             "floor": "floor (same rows)",
             "ceiling": "bare 1 insert",
             "login": "logged-in 1 insert",
             "visits": "submit + page",
+            "pair": "floor + least page",
         }
         for kind in schedule:
             what = names[kind]
@@ -1047,7 +1056,7 @@ def main() -> int:
         return [s for s in summaries if s["kind"] == kind and not s["phase"].startswith("warm")]
 
     ceiling, visits, logged_in = measured("ceiling"), measured("visits"), measured("login")
-    floor = measured("floor")
+    floor, pair = measured("floor"), measured("pair")
     login_rate = sum(s["requests_per_s"] for s in logged_in) / len(logged_in) if logged_in else None
     ceiling_rate = sum(s["requests_per_s"] for s in ceiling) / len(ceiling)
     floor_rate = sum(s["requests_per_s"] for s in floor) / len(floor)
@@ -1056,6 +1065,8 @@ def main() -> int:
     visit_p99 = max(s["p99_ms"] for s in visits)
     errors = sum(p.errors for p in phases)  # warm-up included: an error is an error
     ratio = visit_rate / floor_rate if floor_rate else 0.0
+    pair_rate = sum(s["requests_per_s"] for s in pair) / len(pair)
+    pair_ratio = pair_rate / floor_rate if floor_rate else 0.0
     met = (
         ratio >= GOAL_RATIO
         and visit_p99 < GOAL_P99_MS
@@ -1089,6 +1100,10 @@ def main() -> int:
             f"logged-in 1 insert                {login_rate:9.1f} req/s"
             f"  ({login_rate / ceiling_rate:.2f} of the ceiling)"
         )
+    print(
+        f"floor + least page (mean of {len(pair)})  {pair_rate:9.1f} req/s"
+        f"  ({pair_ratio:.2f} of the floor: the most submissions + page could reach)"
+    )
     print(f"ratio submissions ÷ floor          {ratio:9.2f}   (goal ≥ {GOAL_RATIO:.2f})")
     print(
         f"vs the bare insert                 {visit_rate / ceiling_rate:9.2f}"
@@ -1123,6 +1138,8 @@ def main() -> int:
                 "floor_per_s": round(floor_rate, 1),
                 "ceiling_per_s": round(ceiling_rate, 1),
                 "submissions_per_s": round(visit_rate, 1),
+                "least_pair_per_s": round(pair_rate, 1),
+                "least_pair_ratio": round(pair_ratio, 3),
                 "new_visits_per_s": round(new_visit_rate, 1),
                 "logged_in_insert_per_s": round(login_rate, 1) if login_rate else None,
                 "ratio": round(ratio, 3),

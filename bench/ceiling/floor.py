@@ -7,6 +7,10 @@ is reported, the filing observer's row and the history row. It validates nothing
 the database enforces and keeps the checklist's questions per process (a used checklist
 version is frozen), so no form can beat it. A retried key gets the visit its first sending
 created, as in the product. Benchmark code only: bench/visit_surge.py measures it.
+
+`visit_floor_page` is the least page a phone could be sent to after filing: behind login, it
+looks up the observer's participation and the visit (the observer's own) and answers a line
+of text. The floor's POST followed by it is the best any submission and its page can do.
 """
 
 import datetime
@@ -15,7 +19,13 @@ import zoneinfo
 
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.views.decorators.http import require_POST
 
 from observers.models import Participation
@@ -51,10 +61,7 @@ def _value(post, code: str, kind: str):
     return value
 
 
-@login_required
-@require_POST
-def visit_floor(request: HttpRequest, slug: str) -> HttpResponse:
-    post = request.POST
+def _participation(request: HttpRequest, slug: str) -> Participation:
     participation = (
         Participation.objects.select_related("mission")
         .only("pk", "mission_id", "mission__time_zone")
@@ -62,7 +69,28 @@ def visit_floor(request: HttpRequest, slug: str) -> HttpResponse:
         .first()
     )
     if participation is None:
-        return HttpResponse(status=404)
+        raise Http404
+    return participation
+
+
+@login_required
+def visit_floor_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    participation = _participation(request, slug)
+    visit = (
+        Visit.objects.filter(pk=pk, filed_by_id=participation.pk)
+        .values_list("pk", "station__number")
+        .first()
+    )
+    if visit is None:
+        raise Http404
+    return HttpResponse(f"Visit {visit[0]} filed: polling station {visit[1]}.\n")
+
+
+@login_required
+@require_POST
+def visit_floor(request: HttpRequest, slug: str) -> HttpResponse:
+    post = request.POST
+    participation = _participation(request, slug)
     try:
         checklist_id = int(post["checklist"])
         key = uuid.UUID(post["key"])

@@ -4,7 +4,8 @@
 the same middleware as every product page, one INSERT in autocommit, an empty 204. The table
 is created (and emptied) by bench/visit_surge.py; no model, no migration.
 `bench/insert-logged-in/` is the same view behind login_required (`--login-ceiling`).
-`bench/floor/<slug>/visits/new/` is the floor for filing a visit (bench/ceiling/floor.py).
+`bench/floor/<slug>/visits/new/` is the floor for filing a visit (bench/ceiling/floor.py),
+`bench/floor/<slug>/visits/<pk>/` the least page to follow it with.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from bench.ceiling.floor import visit_floor
+from bench.ceiling.floor import visit_floor, visit_floor_page
 from config.urls import urlpatterns as product_urlpatterns
 
 CEILING_TABLE = "bench_ceiling"
@@ -43,5 +44,6 @@ urlpatterns = [
     path("bench/insert-logged-in/", insert_one_logged_in),
     path("bench/ping/", ping),
     path("bench/floor/<slug:slug>/visits/new/", visit_floor),
+    path("bench/floor/<slug:slug>/visits/<int:pk>/", visit_floor_page),
     *product_urlpatterns,
 ]
