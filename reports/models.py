@@ -774,7 +774,6 @@ class Statement(models.Model):
 
     PROGRESS = {
         "findings": _("Computing the findings"),
-        "composing": _("Composing the statement"),
         "render:html": _("Rendering the HTML document"),
         "render:pdf": _("Rendering the PDF document"),
         "render:docx": _("Rendering the DOCX document"),

@@ -3,11 +3,13 @@
 import ast
 import datetime
 import re
+import threading
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -226,6 +228,68 @@ def test_a_version_shows_the_evidence_it_used_after_the_visit_is_corrected(perso
     assert "changed after this version was compiled" not in new
     kept = StatementEvidence.objects.get(statement=first, visit_ref=visit.pk)
     assert [a["value"] for a in kept.answers] == [["secrecy"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_correction_made_while_the_statement_is_composed_stays_out_of_its_evidence(
+    personas, mission, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the snapshot is PostgreSQL's REPEATABLE READ")
+    checklist = make_checklist(mission)
+    participation = personas.observer_participation
+    visit = file_visit(mission, checklist, participation, number="1", problems=["secrecy"])
+    questions = {q.code: q for q in checklist.questions.all()}
+    compose = composer_module.statement_compose
+
+    def compose_while_the_visit_is_corrected(**options):
+        # Between the findings and the evidence record, the visit is sent back and corrected
+        # from another connection, as a coordinator and an observer would.
+        def correct():
+            try:
+                visit_send_back(visit=visit, reviewer=personas.coordinator, comment="Which?")
+                visit_update(
+                    visit=visit,
+                    participation=participation,
+                    data=VisitData(
+                        station=visit.station,
+                        checklist=checklist,
+                        arrived_at=visit.arrived_at,
+                        departed_at=visit.departed_at,
+                        answers={
+                            questions["info_materials"].pk: "yes",
+                            questions["evacuation_plan"].pk: "yes",
+                            questions["box_sealed"].pk: "yes",
+                            questions["atmosphere"].pk: "calm",
+                            questions["problems"].pk: ["queue"],
+                        },
+                    ),
+                    user=personas.observer,
+                )
+            finally:
+                connections.close_all()
+
+        corrector = threading.Thread(target=correct)
+        corrector.start()
+        corrector.join()
+        return compose(**options)
+
+    monkeypatch.setattr(composer_module, "statement_compose", compose_while_the_visit_is_corrected)
+    statement = statement_request(mission=mission, kind="final", requested_by=None)
+
+    statement_compile(statement_id=statement.pk)
+
+    visit.refresh_from_db()
+    assert visit.review == Visit.Review.SUBMITTED  # corrected meanwhile, and waiting for review
+    statement.refresh_from_db()
+    assert statement.status == Statement.Status.READY
+    assert statement.visit_ids == [visit.pk]
+    kept = StatementEvidence.objects.get(statement=statement, visit_ref=visit.pk)
+    # What the findings counted, as they counted it.
+    assert kept.review == Visit.Review.REVIEWED
+    problems = [a["value"] for a in kept.answers if a["value"] in (["secrecy"], ["queue"])]
+    assert problems == [["secrecy"]]
 
 
 def test_a_version_keeps_its_evidence_after_the_visit_is_sent_back(personas, mission):

@@ -370,11 +370,11 @@ def test_the_status_endpoint_reports_the_progress(world):
 
 def test_a_compiling_statement_s_page_follows_the_job_without_a_manual_refresh(world):
     statement = make_statement(world.mission, version=2, status=Statement.Status.COMPILING)
-    Statement.objects.filter(pk=statement.pk).update(progress="composing")
+    Statement.objects.filter(pk=statement.pk).update(progress="render:docx")
 
     html = world.client("coordinator").get(url(world, "detail", statement)).content.decode()
 
-    assert "Composing the statement" in html
+    assert "Rendering the DOCX document" in html
     # The page's script (a static file: the content security policy allows no inline
     # script) polls the status endpoint named in the page.
     assert f'data-status-url="{url(world, "status", statement)}"' in html

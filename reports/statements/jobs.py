@@ -21,12 +21,14 @@ Approval and publishing live in reports.statements.approvals.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import secrets
 import threading
 import time
 import zoneinfo
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import kombu.exceptions
@@ -407,7 +409,27 @@ def _statement_build(statement: Statement, attempt: int) -> tuple[Document, dict
     from reports.statements.renderers import RENDERERS
     from reports.statements.selectors import statement_evidence_kept
 
-    findings = findings_for_statement(statement=statement)
+    # The findings, the statement's other inputs and the evidence its sentences cite are read
+    # from one snapshot: a visit corrected meanwhile cannot leave the kept evidence showing
+    # values other than those the findings counted.
+    with _one_snapshot():
+        findings = findings_for_statement(statement=statement)
+        document = statement_compose(
+            mission=statement.mission,
+            kind=statement.kind,
+            language=statement.language,
+            findings=findings,
+            dated_on=statement.dated_on,
+            place=statement.place,
+            assessment=statement.assessment,
+        )
+        # Kept with the version, so its evidence page shows what it used whatever is
+        # corrected later.
+        statement.evidence_kept_rows = statement_evidence_kept(
+            statement=statement,
+            paragraphs=document.paragraphs(),
+            counted=findings.evidence.visit_ids,
+        )
     # Which visits this version counted, and what the review rule left out: stored with it.
     statement.evidence_record = {
         "visit_ids": findings.evidence.visit_ids,
@@ -415,28 +437,28 @@ def _statement_build(statement: Statement, attempt: int) -> tuple[Document, dict
         "awaiting_review_left_out": findings.visits_awaiting_review,
         "sent_back_left_out": findings.visits_sent_back,
     }
-    _progress(statement.pk, attempt, "composing")
-    document = statement_compose(
-        mission=statement.mission,
-        kind=statement.kind,
-        language=statement.language,
-        findings=findings,
-        dated_on=statement.dated_on,
-        place=statement.place,
-        assessment=statement.assessment,
-    )
-    # The evidence the sentences cite, as it is now: kept with the version, so its evidence
-    # page shows what it used whatever is corrected later.
-    statement.evidence_kept_rows = statement_evidence_kept(
-        statement=statement,
-        paragraphs=document.paragraphs(),
-        counted=findings.evidence.visit_ids,
-    )
     rendered = {}
     for file_format in StatementDocument.Format.values:
         _progress(statement.pk, attempt, f"render:{file_format}")
         rendered[file_format] = RENDERERS[file_format](document)
     return document, rendered
+
+
+@contextlib.contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """One read-only transaction whose reads all see the database as of its first one.
+
+    On PostgreSQL that is REPEATABLE READ; SQLite's transactions already read one snapshot.
+    Inside a transaction already open (the caller's) the reads are the caller's. Nothing in
+    it writes: progress and the lease are written outside, and the heartbeat has its own
+    connection.
+    """
+    fresh = not connection.in_atomic_block
+    with transaction.atomic():
+        if fresh and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def _progress(statement_id: int, attempt: int, text: str) -> None:
