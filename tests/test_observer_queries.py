@@ -6,6 +6,7 @@ names the rest.
 
 import datetime
 import uuid
+import zoneinfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -33,12 +34,17 @@ PAGE_START = 3
 def mission(personas):
     """Mission A under way today, so that its assignments are still coming up."""
     mission = personas.mission_a
-    today = timezone.localdate()
+    mission.time_zone = "Asia/Almaty"
+    today = mission_today(mission)
     mission.starts_on = today - datetime.timedelta(days=3)
     mission.ends_on = today + datetime.timedelta(days=20)
-    mission.time_zone = "Asia/Almaty"
     mission.save()
     return mission
+
+
+def mission_today(mission) -> datetime.date:
+    """Today where the mission is, as its pages count it (after 19:00 UTC, Almaty is a day on)."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(mission.time_zone))
 
 
 @pytest.fixture
@@ -60,7 +66,7 @@ def assign(personas, mission, size: int) -> None:
     """Give the observer's team `size` stations to visit over the coming days."""
     team = Team.objects.create(mission=mission, name="Team 1")
     team.members.add(personas.observer_participation, *team_mates(mission, 1))
-    today = timezone.localdate()
+    today = mission_today(mission)
     for number in range(size):
         Assignment.objects.create(
             team=team,
