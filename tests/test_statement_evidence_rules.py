@@ -175,6 +175,32 @@ def citing(statement, answer_ids):
     )
 
 
+def send_back_and_correct(personas, visit, *, problems):
+    """The coordinator sends the visit back; its observer corrects the problems seen through
+    the correction form's service, every other answer clear."""
+    visit_send_back(visit=visit, reviewer=personas.coordinator, comment="Which problems?")
+    questions = {q.code: q for q in visit.checklist.questions.all()}
+    answers = {
+        "info_materials": "yes",
+        "evacuation_plan": "yes",
+        "box_sealed": "yes",
+        "atmosphere": "calm",
+        "problems": problems,
+    }
+    visit_update(
+        visit=visit,
+        participation=personas.observer_participation,
+        data=VisitData(
+            station=visit.station,
+            checklist=visit.checklist,
+            arrived_at=visit.arrived_at,
+            departed_at=visit.departed_at,
+            answers={questions[code].pk: value for code, value in answers.items()},
+        ),
+        user=personas.observer,
+    )
+
+
 def test_a_version_shows_the_evidence_it_used_after_the_visit_is_corrected(personas, mission):
     checklist = make_checklist(mission)
     participation = personas.observer_participation
@@ -187,27 +213,7 @@ def test_a_version_shows_the_evidence_it_used_after_the_visit_is_corrected(perso
 
     # Sent back, corrected by its observer through the correction form's service, reviewed
     # again: the answer is now another one, with another value.
-    visit_send_back(visit=visit, reviewer=personas.coordinator, comment="Which problems?")
-    questions = {q.code: q for q in checklist.questions.all()}
-    answers = {
-        "info_materials": "yes",
-        "evacuation_plan": "yes",
-        "box_sealed": "yes",
-        "atmosphere": "calm",
-        "problems": ["queue", "secrecy"],
-    }
-    visit_update(
-        visit=visit,
-        participation=participation,
-        data=VisitData(
-            station=visit.station,
-            checklist=checklist,
-            arrived_at=visit.arrived_at,
-            departed_at=visit.departed_at,
-            answers={questions[code].pk: value for code, value in answers.items()},
-        ),
-        user=personas.observer,
-    )
+    send_back_and_correct(personas, visit, problems=["queue", "secrecy"])
     visit_mark_reviewed(visit=visit, reviewer=personas.coordinator)
     second = statement_request(mission=mission, kind="final", requested_by=None)
     statement_compile(statement_id=second.pk)
@@ -240,7 +246,6 @@ def test_a_correction_made_while_the_statement_is_composed_stays_out_of_its_evid
     checklist = make_checklist(mission)
     participation = personas.observer_participation
     visit = file_visit(mission, checklist, participation, number="1", problems=["secrecy"])
-    questions = {q.code: q for q in checklist.questions.all()}
     compose = composer_module.statement_compose
 
     def compose_while_the_visit_is_corrected(**options):
@@ -248,25 +253,7 @@ def test_a_correction_made_while_the_statement_is_composed_stays_out_of_its_evid
         # from another connection, as a coordinator and an observer would.
         def correct():
             try:
-                visit_send_back(visit=visit, reviewer=personas.coordinator, comment="Which?")
-                visit_update(
-                    visit=visit,
-                    participation=participation,
-                    data=VisitData(
-                        station=visit.station,
-                        checklist=checklist,
-                        arrived_at=visit.arrived_at,
-                        departed_at=visit.departed_at,
-                        answers={
-                            questions["info_materials"].pk: "yes",
-                            questions["evacuation_plan"].pk: "yes",
-                            questions["box_sealed"].pk: "yes",
-                            questions["atmosphere"].pk: "calm",
-                            questions["problems"].pk: ["queue"],
-                        },
-                    ),
-                    user=personas.observer,
-                )
+                send_back_and_correct(personas, visit, problems=["queue"])
             finally:
                 connections.close_all()
 
